@@ -1,0 +1,1 @@
+"""WTForms: one form per user-task form key and per resident request type."""

@@ -1,0 +1,44 @@
+"""Accounts of staff and residents, and the grids each may work."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.base import UTCDateTime, utcnow
+from models.org import Grid, OrgUnit
+
+ROLES = ("admin", "dispatcher", "supervisor", "grid_worker", "department", "resident")
+
+user_grids = Table(
+    "user_grids",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("grid_id", ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    # For department handlers: the department they answer for (e.g. "property", "municipal").
+    department: Mapped[str | None] = mapped_column(String(32))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    # Raising it revokes every bearer token issued before.
+    token_version: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    community: Mapped[OrgUnit | None] = relationship()
+    grids: Mapped[list[Grid]] = relationship(secondary=user_grids, order_by=Grid.code)
+
+    @property
+    def grid_ids(self) -> set[int]:
+        return {grid.id for grid in self.grids}

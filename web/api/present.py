@@ -1,0 +1,62 @@
+"""Shapes of cases, tasks and events as the API returns them."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Case, CaseEvent, Grid, OrgUnit, Task, User
+
+
+def _codes(model, ids) -> dict:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(model.id, model.code).where(model.id.in_(ids))).all())
+
+
+def _accounts(ids) -> dict:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.account).where(User.id.in_(ids))).all())
+
+
+def tasks_out(tasks: list[Task], refs: dict[int, str] | None = None) -> list[dict]:
+    grids = _codes(Grid, (t.grid_id for t in tasks))
+    people = _accounts(t.assignee_id for t in tasks)
+    return [{
+        "id": t.id, "case_ref": (refs or {}).get(t.case_id), "name": t.name, "bpmn_id": t.bpmn_id,
+        "form_key": t.form_key, "role": t.role, "department": t.department,
+        "grid": grids.get(t.grid_id), "assignee": people.get(t.assignee_id),
+        "due_at": t.due_at, "created_at": t.created_at,
+    } for t in tasks]
+
+
+def open_tasks(case: Case) -> list[Task]:
+    return list(db.session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.id)))
+
+
+def case_created(case: Case, tasks: list[Task]) -> dict:
+    grid = _codes(Grid, [case.grid_id]).get(case.grid_id)
+    return {"ref": case.ref, "status": case.status, "grid": grid, "due_at": case.due_at,
+            "tasks": tasks_out(tasks, {case.id: case.ref})}
+
+
+def case_out(case: Case) -> dict:
+    events = list(db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)))
+    people = _accounts(e.actor_id for e in events)
+    community = _codes(OrgUnit, [case.community_id]).get(case.community_id)
+    return {
+        "ref": case.ref, "category": case.category, "severity": case.severity,
+        "status": case.status, "source": case.source, "title": case.title,
+        "description": case.description, "community": community,
+        "grid": _codes(Grid, [case.grid_id]).get(case.grid_id), "lat": case.lat, "lon": case.lon,
+        "address": case.address, "department": case.department, "escalated": case.escalated,
+        "rework_count": case.rework_count, "opened_at": case.opened_at, "due_at": case.due_at,
+        "closed_at": case.closed_at, "version": case.version,
+        "tasks": tasks_out(open_tasks(case), {case.id: case.ref}),
+        "events": [{"at": e.at, "kind": e.kind, "actor": people.get(e.actor_id) or e.actor_label,
+                    "task_id": e.task_id, "data": e.data} for e in events],
+    }

@@ -1,0 +1,77 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from sqlalchemy import event
+
+from config import load_settings
+from extensions import db, migrate, redis
+
+SQLITE_BUSY_MS = 15000
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    """Dates as ISO 8601 with their offset, Chinese text as is."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, (datetime, date)):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    settings = load_settings(config_overrides)
+    app = Flask(__name__)
+    app.json_provider_class = IsoJSONProvider
+    app.json = IsoJSONProvider(app)
+    app.config.update(settings.as_flask_config())
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.DATABASE_URL,
+        SQLALCHEMY_ECHO=settings.SQL_ECHO,
+        SQLALCHEMY_SESSION_OPTIONS={"expire_on_commit": False},
+    )
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    redis.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _serialise_sqlite_writers(db.engine)
+
+    from web.api import api_bp
+    from web.commands import register_commands
+    from web.errors import register_error_handlers
+
+    app.register_blueprint(api_bp)
+    register_error_handlers(app)
+    register_commands(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every state change at INFO: too loud, and slow on the hot path.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    return app
+
+
+def _serialise_sqlite_writers(engine) -> None:
+    """SQLite allows one writer: start every transaction with BEGIN IMMEDIATE so a second
+    writer waits its turn (and then sees the first one's result) instead of failing."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,117 @@
+"""``flask demo``: one street, two communities, six grids, their people and devices."""
+from __future__ import annotations
+
+import hashlib
+
+import click
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from extensions import db
+from handlers.departments import DEPARTMENTS
+from handlers.grids import invalidate_grid_index
+from models import Device, Grid, OrgUnit, User, transaction
+from models.devices import DEVICE_KINDS
+
+DEMO_PASSWORD = "demo1234"
+# Two communities side by side, each three grids wide (lon, lat; WGS84).
+COMMUNITIES = [
+    ("jinxiu", "锦绣社区", "JX", 120.100),
+    ("cuiyuan", "翠苑社区", "CY", 120.130),
+]
+GRID_WIDTH, LAT_SOUTH, LAT_NORTH = 0.010, 30.270, 30.280
+GRID_STAFF_ROLES = ("grid_admin", "police", "environment", "mediator", "property")
+STAFF_NAMES = ("王", "李", "张", "刘", "陈", "杨")
+
+
+def device_key(code: str) -> str:
+    """The demo key of a device; real keys are issued at registration."""
+    return f"demo-key-{code}"
+
+
+def hash_device_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _box(west: float, south: float, east: float, north: float) -> dict:
+    return {"type": "Polygon", "coordinates": [[
+        [west, south], [east, south], [east, north], [west, north], [west, south]]]}
+
+
+def build_demo_community() -> dict:
+    """Create the demo community; returns what was made. Does nothing if it exists."""
+    if db.session.scalar(select(OrgUnit).where(OrgUnit.code == "cuihu")) is not None:
+        return {"created": False}
+    password = generate_password_hash(DEMO_PASSWORD)
+    with transaction():
+        district = OrgUnit(kind="district", code="xihu", name="西湖区")
+        street = OrgUnit(kind="street", code="cuihu", name="翠湖街道", parent=district)
+        db.session.add_all([district, street])
+        grids, communities = [], []
+        for c_index, (code, name, prefix, west) in enumerate(COMMUNITIES):
+            community = OrgUnit(kind="community", code=code, name=name, parent=street)
+            communities.append(community)
+            db.session.add(community)
+            for i in range(3):
+                g_west = west + i * GRID_WIDTH
+                grid = Grid(
+                    code=f"{prefix}-0{i + 1}", name=f"{name}第{i + 1}网格", community=community,
+                    boundary=_box(g_west, LAT_SOUTH, g_west + GRID_WIDTH, LAT_NORTH),
+                    staff={role: f"{STAFF_NAMES[(c_index * 3 + i) % 6]}{role_n}"
+                           for role_n, role in enumerate(GRID_STAFF_ROLES, 1)},
+                )
+                grids.append(grid)
+                db.session.add(grid)
+        db.session.flush()
+        users = [
+            User(account="admin", name="系统管理员", role="admin", community=communities[0]),
+            User(account="supervisor", name="街道督办员", role="supervisor", community=communities[0],
+                 grids=list(grids)),
+        ]
+        for i, community in enumerate(communities):
+            own = [g for g in grids if g.community_id == community.id]
+            users.append(User(account="dispatcher" if i == 0 else f"dispatcher{i + 1}",
+                              name=f"{community.name}受理员", role="dispatcher",
+                              community=community, grids=own))
+        for n, grid in enumerate(grids, 1):
+            users.append(User(account=f"gw{n:02d}", name=f"网格员{n:02d}", role="grid_worker",
+                              community=grid.community, grids=[grid]))
+        for dept, label in DEPARTMENTS.items():
+            users.append(User(account=f"dept_{dept}", name=label, role="department",
+                              department=dept, community=communities[0], grids=list(grids)))
+        for user in users:
+            user.password_hash = password
+        db.session.add_all(users)
+        devices = _demo_devices(grids)
+        db.session.add_all(devices)
+    invalidate_grid_index()
+    return {"created": True, "grids": len(grids), "users": len(users), "devices": len(devices)}
+
+
+def _demo_devices(grids: list[Grid]) -> list[Device]:
+    devices = []
+    for k, kind in enumerate(DEVICE_KINDS):
+        for j in range(2):
+            grid = grids[(k + j * 3) % len(grids)]
+            west = grid.boundary["coordinates"][0][0][0]
+            code = f"{kind}-{j + 1:02d}"
+            devices.append(Device(
+                code=code, kind=kind, name=f"{kind} {j + 1}", community_id=grid.community_id,
+                grid_id=grid.id, building=f"{(k % 9) + 1}幢",
+                lat=LAT_SOUTH + 0.002 + 0.001 * j, lon=west + 0.002 + 0.0002 * k,
+                key_hash=hash_device_key(device_key(code)), status="unknown",
+            ))
+    return devices
+
+
+@click.command("demo")
+def demo_command():
+    """Create the demo community (idempotent) and print the accounts."""
+    made = build_demo_community()
+    if not made["created"]:
+        click.echo("the demo community exists already")
+    else:
+        click.echo(f"demo community: {made['grids']} grids, {made['users']} accounts, "
+                   f"{made['devices']} devices")
+    click.echo(f"accounts: admin, dispatcher, dispatcher2, supervisor, gw01..gw06, dept_<department>;"
+               f" password {DEMO_PASSWORD}")

@@ -1,0 +1,156 @@
+"""Mirrors a workflow's state into the case row, its task rows and its event history.
+
+Called after every engine run, inside the caller's transaction. It never commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import TaskState
+
+from extensions import db
+from models import Case, CaseEvent, Task, User, utcnow
+from workflows.engine import dump_state
+
+# Lanes whose tasks go to the role the routing table chose (grid worker or department).
+HANDLER_LANE = "handler"
+
+
+@dataclass
+class Actor:
+    """Who caused a transition: a signed-in user, or a named system part."""
+
+    user: User | None = None
+    label: str | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    @property
+    def name(self) -> str:
+        return self.user.account if self.user else (self.label or "system")
+
+
+SYSTEM = Actor(label="system")
+
+
+@dataclass
+class EngineRun:
+    """Collects the case events that engine tasks announce while the engine runs."""
+
+    fired: list[tuple[str, str]] = field(default_factory=list)
+
+    def did_complete(self, task) -> None:
+        kind = _props(task.task_spec).get("caseEvent")
+        if kind:
+            self.fired.append((kind, task.task_spec.bpmn_id))
+
+    def run(self, workflow: BpmnWorkflow) -> None:
+        workflow.do_engine_steps(did_complete_task=self.did_complete)
+
+
+def _props(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def record(case: Case, kind: str, actor: Actor, *, task: Task | None = None,
+           data: dict | None = None) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, at=utcnow(), kind=kind, actor_id=actor.user_id,
+                      actor_label=None if actor.user else actor.name,
+                      task_id=task.id if task else None, data=data or {})
+    db.session.add(event)
+    return event
+
+
+def sync_case(case: Case, workflow: BpmnWorkflow, actor: Actor, run: EngineRun,
+              open_tasks: list[Task]) -> list[Task]:
+    """Bring the case row, its tasks and events in line with the workflow; returns new tasks."""
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    main = next((t for t in ready.values() if _props(t.task_spec).get("caseStatus")), None)
+    # The main line's data is the freshest; an escalation branch carries an older copy.
+    data = (main or workflow.last_task or workflow.task_tree).data
+    now = utcnow()
+
+    for row in open_tasks:
+        if row.status == "open" and row.engine_task_id not in ready:
+            row.status, row.completed_at = "cancelled", now
+            record(case, "task_cancelled", actor, task=row, data={"bpmn_id": row.bpmn_id})
+
+    known = {row.engine_task_id for row in open_tasks if row.status == "open"}
+    _copy_case_facts(case, workflow, data)
+    created = []
+    for engine_id, spiff_task in ready.items():
+        if engine_id not in known:
+            created.append(_new_task_row(case, spiff_task))
+    if created:
+        db.session.add_all(created)
+        db.session.flush()
+
+    for kind, bpmn_id in run.fired:
+        if kind == "escalated":
+            case.escalated = True
+        record(case, kind, actor, data={"bpmn_id": bpmn_id, "rework_count": case.rework_count})
+    for row in created:
+        record(case, "task_created", actor, task=row,
+               data={"bpmn_id": row.bpmn_id, "role": row.role, "grid_id": row.grid_id,
+                     "department": row.department})
+
+    case.status = _status(workflow, main, case.status)
+    if workflow.is_completed():
+        case.closed_at = now
+        case.next_timer_at = None
+        record(case, case.status, actor, data={"outcome": case.status})
+    else:
+        case.next_timer_at = _next_timer(workflow)
+        if case.next_timer_at:
+            db.session.info.setdefault("timers", {})[case.id] = case.next_timer_at
+    case.state = dump_state(workflow)
+    return created
+
+
+def _copy_case_facts(case: Case, workflow: BpmnWorkflow, data: dict) -> None:
+    case.handler_role = data.get("handler_role", case.handler_role)
+    case.department = data.get("department", case.department)
+    case.rework_count = int(data.get("rework_count", case.rework_count or 0))
+    case.due_at = _parse_time(data.get("due_at")) or case.due_at
+
+
+def _new_task_row(case: Case, spiff_task) -> Task:
+    spec = spiff_task.task_spec
+    props = _props(spec)
+    lane = spec.lane or "dispatcher"
+    role = (spiff_task.data.get("handler_role") or "grid_worker") if lane == HANDLER_LANE else lane
+    department = spiff_task.data.get("department") if lane == HANDLER_LANE else None
+    due_var = props.get("dueData")
+    return Task(
+        case_id=case.id, engine_task_id=str(spiff_task.id), bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id, form_key=props.get("formKey"), status="open",
+        role=role, department=department, community_id=case.community_id, grid_id=case.grid_id,
+        due_at=_parse_time(spiff_task.data.get(due_var)) if due_var else None, created_at=utcnow(),
+    )
+
+
+def _status(workflow: BpmnWorkflow, main, current: str) -> str:
+    if workflow.is_completed():
+        return workflow.data.get("outcome") or _last_outcome(workflow) or "closed"
+    return _props(main.task_spec)["caseStatus"] if main else current
+
+
+def _last_outcome(workflow: BpmnWorkflow) -> str | None:
+    last = workflow.last_task
+    return last.data.get("outcome") if last else None
+
+
+def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    due = [
+        _parse_time(event.value) for event in workflow.waiting_events()
+        if event.event_type.endswith("TimeDateEventDefinition") and event.value
+    ]
+    return min(due) if due else None

@@ -1,0 +1,112 @@
+"""Parsed process specs: read from ``bpmn/`` once per process, kept by file hash.
+
+Each case stores the hash of the files its spec came from. A case opened before an edit of
+the files is restored with its own spec, loaded from the ``process_specs`` table.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from extensions import db
+from models import ProcessSpec
+from workflows.engine import ENGINE_VERSION, spec_from_json, spec_to_json
+
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    process_id: str
+    hash: str
+    spec: object
+    subprocess_specs: dict
+
+
+_lock = threading.Lock()
+_current: dict[str, LoadedSpec] = {}
+_by_hash: dict[tuple[str, str], LoadedSpec] = {}
+_stored: set[str] = set()
+
+
+def _files() -> list[Path]:
+    return sorted(BPMN_DIR.glob("*.bpmn")) + sorted(BPMN_DIR.glob("*.dmn"))
+
+
+def _parse_all() -> None:
+    files = _files()
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    files_hash = digest.hexdigest()
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_files([str(p) for p in files if p.suffix == ".bpmn"])
+    parser.add_dmn_files([str(p) for p in files if p.suffix == ".dmn"])
+    for process_id in parser.get_process_ids():
+        spec = parser.get_spec(process_id)
+        loaded = LoadedSpec(process_id, files_hash, spec, parser.get_subprocess_specs(process_id))
+        _current[process_id] = loaded
+        _by_hash[(process_id, files_hash)] = loaded
+
+
+def current_spec(process_id: str) -> LoadedSpec:
+    """The spec of the files on disk now; stored in ``process_specs`` on first use."""
+    if process_id not in _current:
+        with _lock:
+            if process_id not in _current:
+                _parse_all()
+    loaded = _current[process_id]
+    if loaded.hash not in _stored:
+        _store(loaded)
+    return loaded
+
+
+def _store(loaded: LoadedSpec) -> None:
+    if db.session.get(ProcessSpec, loaded.hash) is None:
+        db.session.add(ProcessSpec(
+            hash=loaded.hash, process_id=loaded.process_id, engine_version=ENGINE_VERSION,
+            spec=spec_to_json(loaded.spec, loaded.subprocess_specs),
+        ))
+        db.session.flush()
+        # Remembered only once the row is committed (see the listeners below).
+        db.session.info.setdefault("pending_specs", set()).add(loaded.hash)
+    else:
+        _stored.add(loaded.hash)
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_committed_specs(session) -> None:
+    _stored.update(session.info.pop("pending_specs", ()))
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_specs(session) -> None:
+    session.info.pop("pending_specs", None)
+
+
+def spec_for_case(process_id: str, spec_hash: str) -> LoadedSpec:
+    """The spec a case was opened with, from memory or from the database."""
+    loaded = _by_hash.get((process_id, spec_hash))
+    if loaded is None:
+        current = current_spec(process_id)
+        if current.hash == spec_hash:
+            return current
+        row = db.session.get(ProcessSpec, spec_hash)
+        if row is None:
+            raise LookupError(f"process spec {spec_hash} of {process_id} is not stored")
+        spec, subprocess_specs = spec_from_json(row.spec)
+        loaded = LoadedSpec(process_id, spec_hash, spec, subprocess_specs)
+        _by_hash[(process_id, spec_hash)] = loaded
+    return loaded
+
+
+def forget_stored_specs() -> None:
+    """Tests drop and recreate databases; the 'already stored' memo must go with them."""
+    _stored.clear()

@@ -1,0 +1,123 @@
+"""Working a task: who may, claiming it, and completing it under the case lock."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.task import TaskState
+
+from forms.tasks import task_form
+from models import Case, Task, User, transaction, utcnow
+from workflows.cases import grid_by_code
+from workflows.engine import load_state
+from workflows.errors import Conflict, Forbidden, Invalid
+from workflows.locking import lock_task, open_task_rows
+from workflows.runtime import Actor, EngineRun, record, sync_case
+from workflows.specs import spec_for_case
+
+
+def eligibility_problem(user: User, task: Task, case: Case | None = None) -> str | None:
+    """Why ``user`` may not work ``task``, or None when they may."""
+    if task.role == "reporter":
+        case = case or task.case
+        if case.reporter_id is not None and case.reporter_id == user.id:
+            return None
+        if user.role != "dispatcher":
+            return "this feedback belongs to the reporter or a dispatcher"
+    elif user.role != task.role:
+        return f"this task is for the role {task.role}, you are {user.role}"
+    if task.department and user.role == "department" and user.department != task.department:
+        return f"this task is for the department {task.department}"
+    if task.grid_id is None:
+        if user.community_id != task.community_id:
+            return "this task belongs to another community"
+    elif task.grid_id not in user.grid_ids:
+        return "this task is in a grid you do not work"
+    return None
+
+
+def _check_workable(user: User, task: Task) -> None:
+    if task.status != "open":
+        raise Conflict(f"task {task.id} is {task.status}, not open: reload the case")
+    problem = eligibility_problem(user, task)
+    if problem:
+        raise Forbidden(problem)
+    if task.assignee_id is not None and task.assignee_id != user.id:
+        raise Conflict(f"task {task.id} is claimed by {task.assignee.name}")
+
+
+def claim_task(task_id: int, user: User) -> Task:
+    """Take a task for yourself. Raises NotFound, Forbidden, Conflict (held by someone else)."""
+    with transaction():
+        task = lock_task(task_id)
+        _check_workable(user, task)
+        if task.assignee_id != user.id:
+            task.assignee_id = user.id
+            record(task.case, "claimed", Actor(user), task=task, data={"bpmn_id": task.bpmn_id})
+    return task
+
+
+def unclaim_task(task_id: int, user: User) -> Task:
+    """Hand a claimed task back to the pool of its role and grid."""
+    with transaction():
+        task = lock_task(task_id)
+        _check_workable(user, task)
+        if task.assignee_id is None:
+            raise Conflict(f"task {task_id} is not claimed")
+        task.assignee_id = None
+        record(task.case, "unclaimed", Actor(user), task=task, data={"bpmn_id": task.bpmn_id})
+    return task
+
+
+def complete_task(task_id: int, user: User, data: dict, expected_version: int | None = None) -> Case:
+    """Complete a task with its form data and run the case on to its next wait.
+
+    Raises NotFound, Forbidden, Conflict (not open, someone else's, or the case changed
+    since ``expected_version``) and Invalid (the form data, field by field).
+    """
+    try:
+        with transaction():
+            task = lock_task(task_id)
+            case = task.case
+            _check_workable(user, task)
+            if expected_version is not None and expected_version != case.version:
+                raise Conflict(f"case {case.ref} changed (version {case.version}, you had "
+                               f"{expected_version}): reload it")
+            form = task_form(task.form_key, data)
+            if not form.validate():
+                errors = {name: "; ".join(msgs) for name, msgs in form.errors.items()}
+                raise Invalid("the task data is not valid: " + "; ".join(
+                    f"{k}: {v}" for k, v in errors.items()), details=errors)
+            values = form.task_data()
+            _apply_grid_choice(case, values)
+            loaded = spec_for_case(case.process_id, case.spec_hash)
+            workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs,
+                                  case.serializer_version)
+            spiff_task = workflow.get_task_from_id(UUID(task.engine_task_id))
+            if spiff_task.state != TaskState.READY:
+                raise Conflict(f"task {task_id} is no longer ready: reload the case")
+            spiff_task.data.update(values)
+            spiff_task.run()
+            run = EngineRun()
+            run.run(workflow)
+            task.status, task.completed_at, task.completed_by_id = "done", utcnow(), user.id
+            task.assignee_id = task.assignee_id or user.id
+            actor = Actor(user)
+            record(case, "task_completed", actor, task=task,
+                   data={"bpmn_id": task.bpmn_id, **values})
+            sync_case(case, workflow, actor, run, open_task_rows(case.id))
+    except StaleDataError:
+        raise Conflict("the case was changed by someone else at the same time: reload it") from None
+    return case
+
+
+def _apply_grid_choice(case: Case, values: dict) -> None:
+    """A dispatcher may move a case (e.g. from the unassigned queue) to a grid."""
+    code = values.pop("grid_code", None)
+    if not code:
+        return
+    grid = grid_by_code(code)
+    if grid is None or grid.community_id != case.community_id:
+        raise Invalid(f"unknown grid {code!r} in this community", details={"grid": "unknown grid"})
+    case.grid_id = grid.id
+    values["grid_id"] = grid.id
