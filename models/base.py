@@ -44,8 +44,15 @@ def utcnow() -> datetime:
 def transaction() -> Iterator[None]:
     """Run a unit of work: commit when the block ends, roll back when it raises.
 
-    This is the only place that commits; services open one transaction each.
+    This is the only place that commits; services open one transaction each. A read-only
+    transaction left open by earlier reads is ended first, so the unit of work starts as a
+    writer (on SQLite: BEGIN IMMEDIATE, waiting its turn instead of failing to upgrade).
     """
+    session = db.session()
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.rollback()
+    if not session.in_transaction():
+        session.connection(execution_options={"writer": True})
     try:
         yield
         db.session.commit()

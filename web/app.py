@@ -60,8 +60,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
 
 def _serialise_sqlite_writers(engine) -> None:
-    """SQLite allows one writer: start every transaction with BEGIN IMMEDIATE so a second
-    writer waits its turn (and then sees the first one's result) instead of failing."""
+    """SQLite allows one writer: a unit of work (``models.transaction``) starts with BEGIN
+    IMMEDIATE, so a second writer waits its turn and then sees the first one's result
+    instead of failing; reads start a plain deferred transaction and never block."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -74,4 +75,4 @@ def _serialise_sqlite_writers(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")

@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+export FLASK_APP := wsgi
+
+.PHONY: run test system-run system-test lint bench-engine
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+system-run:
+	bash scripts/system-deps.sh run
+
+system-test:
+	bash scripts/system-deps.sh test
+
+run: system-run $(VENV)/.installed
+	bash scripts/run.sh
+
+test: system-test $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench-engine: system-test $(VENV)/.installed
+	$(PY) -m bench.engine

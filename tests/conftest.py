@@ -1,0 +1,120 @@
+"""Fixtures: a real database per backend (SQLite file, PostgreSQL database made for this run),
+real Redis under a prefix of this run, the demo community, and API helpers.
+
+TEST_BACKENDS=sqlite (or postgresql) limits the backends; both run by default.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from redis import Redis
+from sqlalchemy import text
+
+from extensions import db
+from handlers.grids import invalidate_grid_index
+from handlers.tokens import issue_token
+from models import User
+from web import create_app
+from web.commands.demo import build_demo_community
+from workflows.specs import forget_stored_specs
+
+RUN_ID = uuid.uuid4().hex[:8]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/1"
+BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """One migrated database per backend for the whole run, dropped at the end."""
+    urls = {}
+    pg_name = f"cases_test_{RUN_ID}"
+    if "sqlite" in BACKENDS:
+        urls["sqlite"] = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cases.db'}"
+    if "postgresql" in BACKENDS:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}"')
+        urls["postgresql"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
+    for url in urls.values():
+        app = create_app({"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "TESTING": True})
+        with app.app_context():
+            upgrade(revision="heads")
+            db.engine.dispose()
+    yield urls
+    if "postgresql" in urls:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(backend, database_urls):
+    prefix = f"test-{RUN_ID}-{uuid.uuid4().hex[:6]}"
+    app = create_app({
+        "DATABASE_URL": database_urls[backend], "REDIS_URL": REDIS_URL, "QUEUE_PREFIX": prefix,
+        "TESTING": True, "SECRET_KEY": "test-secret", "GRID_CACHE_SECONDS": 3600,
+    })
+    forget_stored_specs()
+    invalidate_grid_index()
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+    _drop_redis_keys(prefix)
+    invalidate_grid_index()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+def _drop_redis_keys(prefix: str) -> None:
+    client = Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    build_demo_community()
+    return app
+
+
+def user(account: str) -> User:
+    return db.session.scalar(db.select(User).where(User.account == account))
+
+
+@pytest.fixture
+def auth(demo):
+    """``auth('dispatcher')`` -> headers with that account's bearer token."""
+
+    def headers(account: str) -> dict:
+        return {"Authorization": f"Bearer {issue_token(user(account))}"}
+
+    return headers
