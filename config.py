@@ -43,6 +43,15 @@ class Settings:
     GRID_CACHE_SECONDS: int = field(default_factory=lambda: int(_env("GRID_CACHE_SECONDS", "30")))
     # Where uploaded photos and built reports are kept.
     DATA_DIR: str = field(default_factory=lambda: _env("DATA_DIR", str(ROOT / "var")))
+    # Largest request body accepted (photos included), in bytes.
+    MAX_CONTENT_LENGTH: int = field(default_factory=lambda: int(_env("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))))
+    # Interface language by default (zh) and the ones offered.
+    BABEL_DEFAULT_LOCALE: str = field(default_factory=lambda: _env("DEFAULT_LOCALE", "zh"))
+    LANGUAGES: tuple = ("zh", "en")
+    # Rate-limit counters live in Redis so every gunicorn worker shares them.
+    RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool(_env("RATELIMIT_ENABLED", "true")))
+    # Session cookies: sent over HTTPS only when this is set (behind TLS in production).
+    SESSION_COOKIE_SECURE: bool = field(default_factory=lambda: _bool(_env("SESSION_COOKIE_SECURE", "false")))
     # Log SQL statements (debugging only).
     SQL_ECHO: bool = field(default_factory=lambda: _bool(_env("SQL_ECHO", "false")))
     TESTING: bool = False

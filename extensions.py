@@ -5,8 +5,13 @@ No connection opens at import time; Redis connects on first use.
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from redis import Redis
 from rq import Queue
 from sqlalchemy import MetaData
@@ -27,6 +32,11 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# Storage comes from RATELIMIT_STORAGE_URI (Redis), set in create_app.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class RedisHandle:

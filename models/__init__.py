@@ -4,8 +4,9 @@ from models.cases import Case, CaseEvent, ProcessSpec, Task
 from models.devices import Device
 from models.org import Grid, OrgUnit
 from models.people import User, user_grids
+from models.photos import Photo
 
 __all__ = [
-    "Case", "CaseEvent", "Device", "Grid", "OrgUnit", "ProcessSpec", "Task", "User",
+    "Case", "CaseEvent", "Device", "Grid", "OrgUnit", "Photo", "ProcessSpec", "Task", "User",
     "transaction", "user_grids", "utcnow",
 ]

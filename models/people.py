@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,7 +21,7 @@ user_grids = Table(
 )
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +39,10 @@ class User(db.Model):
 
     community: Mapped[OrgUnit | None] = relationship()
     grids: Mapped[list[Grid]] = relationship(secondary=user_grids, order_by=Grid.code)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
 
     @property
     def grid_ids(self) -> set[int]:

@@ -10,7 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
 
 from config import load_settings
-from extensions import db, migrate, redis
+from extensions import babel, csrf, db, limiter, login_manager, migrate, redis
 
 SQLITE_BUSY_MS = 15000
 
@@ -39,24 +39,49 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         SQLALCHEMY_ECHO=settings.SQL_ECHO,
         SQLALCHEMY_SESSION_OPTIONS={"expire_on_commit": False},
     )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.REDIS_URL)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      BABEL_TRANSLATION_DIRECTORIES=str(app.root_path + "/translations"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     redis.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: settings.COMMUNITY_TZ)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _serialise_sqlite_writers(db.engine)
 
     from web.api import api_bp
+    from web.auth import auth_bp
     from web.commands import register_commands
     from web.errors import register_error_handlers
+    from web.photos import photos_bp
 
-    app.register_blueprint(api_bp)
+    # The API authenticates with bearer tokens, not cookies: no CSRF there.
+    csrf.exempt(api_bp)
+    for blueprint in (api_bp, auth_bp, photos_bp):
+        app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_commands(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # SpiffWorkflow logs every state change at INFO: too loud, and slow on the hot path.
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
+
+
+def select_locale() -> str:
+    """?lang= (remembered in the session), else Chinese: the default whatever the browser says."""
+    from flask import current_app, request, session
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang")
+    if chosen in languages:
+        session["lang"] = chosen
+    if session.get("lang") in languages:
+        return session["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _serialise_sqlite_writers(engine) -> None:

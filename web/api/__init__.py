@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from handlers.tokens import user_for_token
+from web.api.openapi import build_document, documented
 from web.errors import error_response
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -55,12 +56,8 @@ def _bad_body(exc: BadBody):
 
 
 @api_bp.get("/openapi.json")
+@documented("This OpenAPI 3 document", tag="meta", public=True)
 def openapi_document():
-    from web.api.openapi import build_document
-
     return jsonify(build_document(current_app))
-
-
-openapi_document.openapi = {"public": True}
 
 from web.api import cases, grids, tasks  # noqa: E402,F401  (routes register on import)
