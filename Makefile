@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export FLASK_APP := wsgi
 
-.PHONY: run test system-run system-test lint bench-engine
+.PHONY: run test system-run system-test lint bench-engine translations
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,3 +27,7 @@ lint: $(VENV)/.installed
 
 bench-engine: system-test $(VENV)/.installed
 	$(PY) -m bench.engine
+
+# Compile every area's Chinese catalog (web/translations/<area>/zh/LC_MESSAGES/messages.po).
+translations: $(VENV)/.installed
+	for d in web/translations/*/; do $(VENV)/bin/pybabel compile -q -d $$d -l zh; done

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from datetime import date, datetime
+from pathlib import Path
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
@@ -40,8 +41,14 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         SQLALCHEMY_SESSION_OPTIONS={"expire_on_commit": False},
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.REDIS_URL)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      BABEL_TRANSLATION_DIRECTORIES=str(app.root_path + "/translations"))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        # Rate-limit counters are namespaced like the queues, so test runs do not share them.
+        RATELIMIT_KEY_PREFIX=settings.QUEUE_PREFIX,
+        # One catalog folder per area (base, inbox, requests, reports...); Flask-Babel merges them.
+        BABEL_TRANSLATION_DIRECTORIES=";".join(
+            str(p) for p in sorted((Path(app.root_path) / "translations").glob("*")) if p.is_dir()),
+    )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     redis.init_app(app)
@@ -64,6 +71,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     for blueprint in (api_bp, auth_bp, photos_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
     register_commands(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # SpiffWorkflow logs every state change at INFO: too loud, and slow on the hot path.
