@@ -9,8 +9,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from handlers.departments import DEPARTMENTS, HANDLER_ROLES
 from forms.fields import IdListField, YesNoField
+from handlers.departments import DEPARTMENTS, HANDLER_ROLES
 
 NOTE = [Length(max=2000)]
 

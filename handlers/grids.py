@@ -23,6 +23,7 @@ class Placement:
 class _GridIndex:
     def __init__(self, rows: list[Grid]) -> None:
         self.ids = [(g.id, g.community_id) for g in rows]
+        self.codes = {g.id: g.code for g in rows}
         self.shapes = [shape(g.boundary) for g in rows]
         self.prepared = [prep(s) for s in self.shapes]
         self.tree = STRtree(self.shapes) if self.shapes else None
@@ -59,6 +60,17 @@ def invalidate_grid_index() -> None:
     """Forget the cached polygons; call after grids are created, moved or deleted."""
     global _index
     _index = None
+
+
+def grid_code(grid_id: int | None) -> str | None:
+    """The code of a grid, from the cached index (reloaded once for a grid it does not know)."""
+    if grid_id is None:
+        return None
+    code = _current_index().codes.get(grid_id)
+    if code is None:
+        invalidate_grid_index()
+        code = _current_index().codes.get(grid_id)
+    return code
 
 
 def place_point(lat: float, lon: float) -> Placement | None:

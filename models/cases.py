@@ -74,6 +74,10 @@ class Case(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    # Not stored: the open task rows as the last unit of work left them, so an answer can
+    # be shaped without reading them back.
+    open_task_rows = None
+
 
 OPEN = text("status = 'open'")
 
@@ -129,3 +133,5 @@ class CaseEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
 
     actor: Mapped[User | None] = relationship()
+    case: Mapped[Case] = relationship()
+    task: Mapped[Task | None] = relationship()

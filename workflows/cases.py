@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from extensions import db
 from handlers.categories import CATEGORIES, UnknownCategory, category
@@ -119,15 +119,25 @@ def open_case(req: CaseRequest, actor: Actor = SYSTEM, reporter_id: int | None =
             opened_at=opened_at, spec_hash=loaded.hash, engine_version=ENGINE_VERSION,
             serializer_version=SERIALIZER_VERSION, state="",
         )
-        db.session.add(case)
-        db.session.flush()
+        case.id = next_case_id()
         case.ref = f"{opened_at:%y%m%d}{case.id:06d}"
+        db.session.add(case)
         record(case, "opened", actor, data={
             "category": cat.code, "severity": severity, "source": req.source,
             "grid_id": grid_id, "community_id": community_id,
         })
         sync_case(case, workflow, actor, run, [])
     return case
+
+
+def next_case_id() -> int:
+    """The id of the next case, known before the insert so the ref is written with it.
+
+    PostgreSQL: the id sequence. SQLite: one more than the largest, safe because a unit of
+    work there holds the database's only write lock (BEGIN IMMEDIATE)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(text("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")).scalar_one()
+    return db.session.execute(text("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")).scalar_one()
 
 
 def _title(label: str, req: CaseRequest) -> str:

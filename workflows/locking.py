@@ -21,17 +21,24 @@ def lock_case(case_id: int) -> Case:
     return case
 
 
-def lock_task(task_id: int) -> Task:
-    """The task and its case, with the case locked; raises NotFound."""
-    case_id = db.session.scalar(select(Task.case_id).where(Task.id == task_id))
-    if case_id is None:
+def lock_task(task_id: int) -> tuple[Task, list[Task]]:
+    """The task, with its case locked, and the case's open tasks read after the lock (another
+    writer may have finished the task meanwhile). Raises NotFound."""
+    case = db.session.scalars(
+        select(Case).join(Task, Task.case_id == Case.id).where(Task.id == task_id)
+        .with_for_update(of=Case).execution_options(populate_existing=True)
+    ).first()
+    if case is None:
         raise NotFound(f"task {task_id} does not exist")
-    lock_case(case_id)
-    # Re-read after the lock: another writer may have finished it meanwhile.
-    return db.session.scalars(
-        select(Task).where(Task.id == task_id).execution_options(populate_existing=True)
-    ).one()
+    open_rows = open_task_rows(case.id)
+    task = next((row for row in open_rows if row.id == task_id), None)
+    if task is None:
+        task = db.session.scalars(
+            select(Task).where(Task.id == task_id).execution_options(populate_existing=True)).one()
+    return task, open_rows
 
 
 def open_task_rows(case_id: int) -> list[Task]:
-    return list(db.session.scalars(select(Task).where(Task.case_id == case_id, Task.status == "open")))
+    return list(db.session.scalars(
+        select(Task).where(Task.case_id == case_id, Task.status == "open")
+        .order_by(Task.id).execution_options(populate_existing=True)))

@@ -62,16 +62,19 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def record(case: Case, kind: str, actor: Actor, *, task: Task | None = None,
            data: dict | None = None) -> CaseEvent:
-    event = CaseEvent(case_id=case.id, at=utcnow(), kind=kind, actor_id=actor.user_id,
-                      actor_label=None if actor.user else actor.name,
-                      task_id=task.id if task else None, data=data or {})
+    """Add a case event; written with the rest of the unit of work at commit."""
+    event = CaseEvent(case=case, at=utcnow(), kind=kind, actor_id=actor.user_id,
+                      actor_label=None if actor.user else actor.name, task=task, data=data or {})
     db.session.add(event)
     return event
 
 
 def sync_case(case: Case, workflow: BpmnWorkflow, actor: Actor, run: EngineRun,
               open_tasks: list[Task]) -> list[Task]:
-    """Bring the case row, its tasks and events in line with the workflow; returns new tasks."""
+    """Bring the case row, its tasks and events in line with the workflow.
+
+    Returns the case's open task rows (also left on ``case.open_task_rows``). Nothing is
+    flushed here: the whole unit of work is written once, at commit."""
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     main = next((t for t in ready.values() if _props(t.task_spec).get("caseStatus")), None)
     # The main line's data is the freshest; an escalation branch carries an older copy.
@@ -83,15 +86,12 @@ def sync_case(case: Case, workflow: BpmnWorkflow, actor: Actor, run: EngineRun,
             row.status, row.completed_at = "cancelled", now
             record(case, "task_cancelled", actor, task=row, data={"bpmn_id": row.bpmn_id})
 
-    known = {row.engine_task_id for row in open_tasks if row.status == "open"}
+    still_open = [row for row in open_tasks if row.status == "open"]
+    known = {row.engine_task_id for row in still_open}
     _copy_case_facts(case, workflow, data)
-    created = []
-    for engine_id, spiff_task in ready.items():
-        if engine_id not in known:
-            created.append(_new_task_row(case, spiff_task))
-    if created:
-        db.session.add_all(created)
-        db.session.flush()
+    created = [_new_task_row(case, spiff_task)
+               for engine_id, spiff_task in ready.items() if engine_id not in known]
+    db.session.add_all(created)
 
     for kind, bpmn_id in run.fired:
         if kind == "escalated":
@@ -112,7 +112,8 @@ def sync_case(case: Case, workflow: BpmnWorkflow, actor: Actor, run: EngineRun,
         if case.next_timer_at:
             db.session.info.setdefault("timers", {})[case.id] = case.next_timer_at
     case.state = dump_state(workflow)
-    return created
+    case.open_task_rows = still_open + created
+    return case.open_task_rows
 
 
 def _copy_case_facts(case: Case, workflow: BpmnWorkflow, data: dict) -> None:
@@ -130,7 +131,7 @@ def _new_task_row(case: Case, spiff_task) -> Task:
     department = spiff_task.data.get("department") if lane == HANDLER_LANE else None
     due_var = props.get("dueData")
     return Task(
-        case_id=case.id, engine_task_id=str(spiff_task.id), bpmn_id=spec.bpmn_id,
+        case=case, engine_task_id=str(spiff_task.id), bpmn_id=spec.bpmn_id,
         name=spec.bpmn_name or spec.bpmn_id, form_key=props.get("formKey"), status="open",
         role=role, department=department, community_id=case.community_id, grid_id=case.grid_id,
         due_at=_parse_time(spiff_task.data.get(due_var)) if due_var else None, created_at=utcnow(),

@@ -32,7 +32,8 @@ class LoadedSpec:
 _lock = threading.Lock()
 _current: dict[str, LoadedSpec] = {}
 _by_hash: dict[tuple[str, str], LoadedSpec] = {}
-_stored: set[str] = set()
+# (database URL, spec hash) pairs known to be committed in ``process_specs``.
+_stored: set[tuple[str, str]] = set()
 
 
 def _files() -> list[Path]:
@@ -63,9 +64,13 @@ def current_spec(process_id: str) -> LoadedSpec:
             if process_id not in _current:
                 _parse_all()
     loaded = _current[process_id]
-    if loaded.hash not in _stored:
+    if (_database(), loaded.hash) not in _stored:
         _store(loaded)
     return loaded
+
+
+def _database() -> str:
+    return str(db.engine.url)
 
 
 def _store(loaded: LoadedSpec) -> None:
@@ -76,9 +81,9 @@ def _store(loaded: LoadedSpec) -> None:
         ))
         db.session.flush()
         # Remembered only once the row is committed (see the listeners below).
-        db.session.info.setdefault("pending_specs", set()).add(loaded.hash)
+        db.session.info.setdefault("pending_specs", set()).add((_database(), loaded.hash))
     else:
-        _stored.add(loaded.hash)
+        _stored.add((_database(), loaded.hash))
 
 
 @event.listens_for(Session, "after_commit")

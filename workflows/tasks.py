@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.task import TaskState
+from sqlalchemy.orm.exc import StaleDataError
 
 from forms.tasks import task_form
 from models import Case, Task, User, transaction, utcnow
 from workflows.cases import grid_by_code
 from workflows.engine import load_state
 from workflows.errors import Conflict, Forbidden, Invalid
-from workflows.locking import lock_task, open_task_rows
+from workflows.locking import lock_task
 from workflows.runtime import Actor, EngineRun, record, sync_case
 from workflows.specs import spec_for_case
 
@@ -49,7 +49,7 @@ def _check_workable(user: User, task: Task) -> None:
 def claim_task(task_id: int, user: User) -> Task:
     """Take a task for yourself. Raises NotFound, Forbidden, Conflict (held by someone else)."""
     with transaction():
-        task = lock_task(task_id)
+        task, _ = lock_task(task_id)
         _check_workable(user, task)
         if task.assignee_id != user.id:
             task.assignee_id = user.id
@@ -60,7 +60,7 @@ def claim_task(task_id: int, user: User) -> Task:
 def unclaim_task(task_id: int, user: User) -> Task:
     """Hand a claimed task back to the pool of its role and grid."""
     with transaction():
-        task = lock_task(task_id)
+        task, _ = lock_task(task_id)
         _check_workable(user, task)
         if task.assignee_id is None:
             raise Conflict(f"task {task_id} is not claimed")
@@ -77,7 +77,7 @@ def complete_task(task_id: int, user: User, data: dict, expected_version: int | 
     """
     try:
         with transaction():
-            task = lock_task(task_id)
+            task, open_rows = lock_task(task_id)
             case = task.case
             _check_workable(user, task)
             if expected_version is not None and expected_version != case.version:
@@ -105,7 +105,7 @@ def complete_task(task_id: int, user: User, data: dict, expected_version: int | 
             actor = Actor(user)
             record(case, "task_completed", actor, task=task,
                    data={"bpmn_id": task.bpmn_id, **values})
-            sync_case(case, workflow, actor, run, open_task_rows(case.id))
+            sync_case(case, workflow, actor, run, open_rows)
     except StaleDataError:
         raise Conflict("the case was changed by someone else at the same time: reload it") from None
     return case

@@ -114,9 +114,9 @@ def test_completing_a_task_that_is_not_yours_or_not_open(client, auth):
 
 
 def test_claimed_task_is_409_for_a_colleague(client, auth, demo):
-    from tests.builders import account
     from extensions import db
     from models import User
+    from tests.builders import account
 
     with demo.app_context():
         colleague = User(account="dispatcher_b", name="另一受理员", role="dispatcher",

@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from extensions import db
-from models import Case, CaseEvent, Grid, OrgUnit, Task, User
+from handlers.grids import grid_code
+from models import Case, CaseEvent, OrgUnit, Task, User
 
 
 def _codes(model, ids) -> dict:
@@ -22,23 +23,25 @@ def _accounts(ids) -> dict:
 
 
 def tasks_out(tasks: list[Task], refs: dict[int, str] | None = None) -> list[dict]:
-    grids = _codes(Grid, (t.grid_id for t in tasks))
     people = _accounts(t.assignee_id for t in tasks)
     return [{
         "id": t.id, "case_ref": (refs or {}).get(t.case_id), "name": t.name, "bpmn_id": t.bpmn_id,
         "form_key": t.form_key, "role": t.role, "department": t.department,
-        "grid": grids.get(t.grid_id), "assignee": people.get(t.assignee_id),
+        "grid": grid_code(t.grid_id), "assignee": people.get(t.assignee_id),
         "due_at": t.due_at, "created_at": t.created_at,
     } for t in tasks]
 
 
 def open_tasks(case: Case) -> list[Task]:
+    """The case's open tasks: as the last unit of work left them, or read from the database."""
+    if case.open_task_rows is not None:
+        return case.open_task_rows
     return list(db.session.scalars(
         select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.id)))
 
 
 def case_created(case: Case, tasks: list[Task]) -> dict:
-    grid = _codes(Grid, [case.grid_id]).get(case.grid_id)
+    grid = grid_code(case.grid_id)
     return {"ref": case.ref, "status": case.status, "grid": grid, "due_at": case.due_at,
             "tasks": tasks_out(tasks, {case.id: case.ref})}
 
@@ -52,7 +55,7 @@ def case_out(case: Case) -> dict:
         "ref": case.ref, "category": case.category, "severity": case.severity,
         "status": case.status, "source": case.source, "title": case.title,
         "description": case.description, "community": community,
-        "grid": _codes(Grid, [case.grid_id]).get(case.grid_id), "lat": case.lat, "lon": case.lon,
+        "grid": grid_code(case.grid_id), "lat": case.lat, "lon": case.lon,
         "address": case.address, "department": case.department, "escalated": case.escalated,
         "rework_count": case.rework_count, "opened_at": case.opened_at, "due_at": case.due_at,
         "closed_at": case.closed_at, "version": case.version,
