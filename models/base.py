@@ -50,7 +50,8 @@ def transaction() -> Iterator[None]:
     """
     session = db.session()
     if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-        session.rollback()
+        # Nothing to write: ending it keeps the loaded objects (no expiry, no reloads).
+        session.commit()
     if not session.in_transaction():
         session.connection(execution_options={"writer": True})
     try:

@@ -37,7 +37,6 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.DATABASE_URL,
         SQLALCHEMY_ECHO=settings.SQL_ECHO,
-        SQLALCHEMY_SESSION_OPTIONS={"expire_on_commit": False},
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.REDIS_URL)
     app.config.update(

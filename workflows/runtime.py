@@ -135,6 +135,8 @@ def _new_task_row(case: Case, spiff_task) -> Task:
         name=spec.bpmn_name or spec.bpmn_id, form_key=props.get("formKey"), status="open",
         role=role, department=department, community_id=case.community_id, grid_id=case.grid_id,
         due_at=_parse_time(spiff_task.data.get(due_var)) if due_var else None, created_at=utcnow(),
+        # Written out so nothing is left to read back after the insert.
+        assignee_id=None, completed_at=None, completed_by_id=None,
     )
 
 
