@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 
 from extensions import db
-from models import User
+from models import User, user_grids
 
 SALT = "api-token"
 
@@ -26,7 +27,16 @@ def user_for_token(token: str) -> User | None:
         return None
     if not isinstance(claims, dict):
         return None
-    user = db.session.get(User, claims.get("u"))
+    user_id = claims.get("u")
+    if not isinstance(user_id, int):
+        return None
+    # The grid ids come in the same query (every task check needs them), not the polygons.
+    rows = db.session.execute(
+        select(User, user_grids.c.grid_id).outerjoin(user_grids, user_grids.c.user_id == User.id)
+        .where(User.id == user_id)).all()
+    user = rows[0][0] if rows else None
+    if user is not None:
+        user.known_grid_ids = {grid_id for _, grid_id in rows if grid_id is not None}
     if user is None or not user.active or user.token_version != claims.get("v"):
         return None
     return user

@@ -44,12 +44,14 @@ def utcnow() -> datetime:
 def transaction() -> Iterator[None]:
     """Run a unit of work: commit when the block ends, roll back when it raises.
 
-    This is the only place that commits; services open one transaction each. A read-only
-    transaction left open by earlier reads is ended first, so the unit of work starts as a
-    writer (on SQLite: BEGIN IMMEDIATE, waiting its turn instead of failing to upgrade).
+    This is the only place that commits; services open one transaction each. On SQLite a
+    read-only transaction left open by earlier reads is ended first, so the unit of work
+    starts as a writer (BEGIN IMMEDIATE, waiting its turn instead of failing to upgrade);
+    PostgreSQL simply goes on in the transaction it has.
     """
     session = db.session()
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    if (session.in_transaction() and session.get_bind().dialect.name == "sqlite"
+            and not (session.new or session.dirty or session.deleted)):
         # Nothing to write: ending it keeps the loaded objects (no expiry, no reloads).
         session.commit()
     if not session.in_transaction():

@@ -44,6 +44,11 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    # Not stored: grid ids read with the account (see handlers.tokens), saving a query.
+    known_grid_ids = None
+
     @property
     def grid_ids(self) -> set[int]:
+        if self.known_grid_ids is not None:
+            return self.known_grid_ids
         return {grid.id for grid in self.grids}

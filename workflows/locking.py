@@ -21,12 +21,16 @@ def lock_case(case_id: int) -> Case:
     return case
 
 
-def lock_task(task_id: int) -> tuple[Task, list[Task]]:
-    """The task, with its case locked, and the case's open tasks read after the lock (another
-    writer may have finished the task meanwhile). Raises NotFound."""
+def lock_task(task_id: int) -> tuple[Task, Case, list[Task]]:
+    """The task, its case (locked) and the case's open tasks, read after the lock (another
+    writer may have finished the task meanwhile). Raises NotFound.
+
+    The tasks are read by a statement of their own: on PostgreSQL a row lock that waited
+    re-reads only the locked row, so tasks joined to it would come from the old snapshot."""
+    case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
     case = db.session.scalars(
-        select(Case).join(Task, Task.case_id == Case.id).where(Task.id == task_id)
-        .with_for_update(of=Case).execution_options(populate_existing=True)
+        select(Case).where(Case.id == case_of_task)
+        .with_for_update().execution_options(populate_existing=True)
     ).first()
     if case is None:
         raise NotFound(f"task {task_id} does not exist")
@@ -35,7 +39,7 @@ def lock_task(task_id: int) -> tuple[Task, list[Task]]:
     if task is None:
         task = db.session.scalars(
             select(Task).where(Task.id == task_id).execution_options(populate_existing=True)).one()
-    return task, open_rows
+    return task, case, open_rows
 
 
 def open_task_rows(case_id: int) -> list[Task]:

@@ -36,10 +36,10 @@ def eligibility_problem(user: User, task: Task, case: Case | None = None) -> str
     return None
 
 
-def _check_workable(user: User, task: Task) -> None:
+def _check_workable(user: User, task: Task, case: Case) -> None:
     if task.status != "open":
         raise Conflict(f"task {task.id} is {task.status}, not open: reload the case")
-    problem = eligibility_problem(user, task)
+    problem = eligibility_problem(user, task, case)
     if problem:
         raise Forbidden(problem)
     if task.assignee_id is not None and task.assignee_id != user.id:
@@ -49,23 +49,23 @@ def _check_workable(user: User, task: Task) -> None:
 def claim_task(task_id: int, user: User) -> Task:
     """Take a task for yourself. Raises NotFound, Forbidden, Conflict (held by someone else)."""
     with transaction():
-        task, _ = lock_task(task_id)
-        _check_workable(user, task)
+        task, case, _ = lock_task(task_id)
+        _check_workable(user, task, case)
         if task.assignee_id != user.id:
             task.assignee_id = user.id
-            record(task.case, "claimed", Actor(user), task=task, data={"bpmn_id": task.bpmn_id})
+            record(case, "claimed", Actor(user), task=task, data={"bpmn_id": task.bpmn_id})
     return task
 
 
 def unclaim_task(task_id: int, user: User) -> Task:
     """Hand a claimed task back to the pool of its role and grid."""
     with transaction():
-        task, _ = lock_task(task_id)
-        _check_workable(user, task)
+        task, case, _ = lock_task(task_id)
+        _check_workable(user, task, case)
         if task.assignee_id is None:
             raise Conflict(f"task {task_id} is not claimed")
         task.assignee_id = None
-        record(task.case, "unclaimed", Actor(user), task=task, data={"bpmn_id": task.bpmn_id})
+        record(case, "unclaimed", Actor(user), task=task, data={"bpmn_id": task.bpmn_id})
     return task
 
 
@@ -77,9 +77,8 @@ def complete_task(task_id: int, user: User, data: dict, expected_version: int | 
     """
     try:
         with transaction():
-            task, open_rows = lock_task(task_id)
-            case = task.case
-            _check_workable(user, task)
+            task, case, open_rows = lock_task(task_id)
+            _check_workable(user, task, case)
             if expected_version is not None and expected_version != case.version:
                 raise Conflict(f"case {case.ref} changed (version {case.version}, you had "
                                f"{expected_version}): reload it")
