@@ -1,12 +1,14 @@
 """Bearer tokens for the API: signed, naming the account and its token version."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from extensions import db
-from models import User, user_grids
+from models import ApiClient, User, user_grids, utcnow
 
 SALT = "api-token"
 
@@ -18,6 +20,13 @@ def _signer() -> URLSafeSerializer:
 def issue_token(user: User) -> str:
     """A token valid until the account's token version is raised or it is deactivated."""
     return _signer().dumps({"u": user.id, "v": user.token_version})
+
+
+def client_for_key(key: str) -> ApiClient | None:
+    """The active API client holding this key (only its SHA-256 is stored)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    client = db.session.scalar(select(ApiClient).where(ApiClient.key_hash == digest))
+    return client if client is not None and client.active else None
 
 
 def user_for_token(token: str) -> User | None:
@@ -38,5 +47,7 @@ def user_for_token(token: str) -> User | None:
     if user is not None:
         user.known_grid_ids = {grid_id for _, grid_id in rows if grid_id is not None}
     if user is None or not user.active or user.token_version != claims.get("v"):
+        return None
+    if user.valid_until is not None and user.valid_until < utcnow():
         return None
     return user

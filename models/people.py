@@ -36,6 +36,17 @@ class User(UserMixin, db.Model):
     token_version: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Personal data, SM4-encrypted at rest (handlers.crypto); shown masked to most roles.
+    phone: Mapped[str | None] = mapped_column(String(128))
+    id_number: Mapped[str | None] = mapped_column(String(128))
+    # Account policy (7.3.3): validity, idle timeout, lockout after failed logins.
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_timeout_minutes: Mapped[int] = mapped_column(default=30)
+    max_login_attempts: Mapped[int] = mapped_column(default=5)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[OrgUnit | None] = relationship()
     grids: Mapped[list[Grid]] = relationship(secondary=user_grids, order_by=Grid.code)

@@ -16,7 +16,9 @@ from sqlalchemy import text
 
 from extensions import db
 from handlers.grids import invalidate_grid_index
+from handlers.permissions import ensure_builtin_roles
 from handlers.tokens import issue_token
+from models.access import AUDIT_GUARD_SQL
 from models import User
 from web import create_app
 from web.commands.demo import build_demo_community
@@ -65,6 +67,8 @@ def app(backend, database_urls):
     forget_stored_specs()
     invalidate_grid_index()
     with app.app_context():
+        ensure_builtin_roles()
+        db.session.commit()
         yield app
         db.session.remove()
         _empty_tables()
@@ -79,8 +83,12 @@ def _empty_tables() -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            # The append-only guard refuses deleting fresh audit rows: lift it while emptying.
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_early_delete"))
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+            for statement in AUDIT_GUARD_SQL["sqlite"]:
+                conn.execute(text(statement))
 
 
 def _drop_redis_keys(prefix: str) -> None:

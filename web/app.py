@@ -58,7 +58,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             _serialise_sqlite_writers(db.engine)
 
+    from web.access import register_access
     from web.api import api_bp
+    from web.audit import register_audit
     from web.auth import auth_bp
     from web.commands import register_commands
     from web.errors import register_error_handlers
@@ -68,6 +70,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     csrf.exempt(api_bp)
     for blueprint in (api_bp, auth_bp, photos_bp):
         app.register_blueprint(blueprint)
+    register_access(app)
+    register_audit(app)
     register_error_handlers(app)
     from flask_babel import get_locale
 

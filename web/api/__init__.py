@@ -4,11 +4,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from handlers.tokens import user_for_token
+from extensions import limiter
+from handlers.tokens import client_for_key, user_for_token
+from web.access import api_group_of, api_groups_of, api_principal, api_rate, count_api_call
 from web.api.openapi import build_document, documented
 from web.errors import error_response
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Groups whose calls other systems (API keys, not people) may make: read and share data.
+CLIENT_GROUPS = {"grids", "devices"}
+# Every caller has a rate: an API client its own, users' tokens API_RATE_LIMIT (Redis counters).
+limiter.limit(api_rate, key_func=api_principal)(api_bp)
 
 
 @api_bp.before_request
@@ -16,15 +22,42 @@ def _authenticate():
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, "openapi", {}).get("public"):
         return None
+    api_key = request.headers.get("X-Api-Key")
+    if api_key:
+        return _authenticate_client(api_key, view)
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return error_response(401, "unauthorized", "send 'Authorization: Bearer <token>' (flask users token <account>)")
+        return error_response(401, "unauthorized",
+                              "send 'Authorization: Bearer <token>' (flask users token <account>) or X-Api-Key")
     user = user_for_token(token.strip())
     if user is None:
         return error_response(401, "unauthorized", "the bearer token is not valid")
-    g.user = user
+    g.user, g.principal_name = user, user.account
+    group = api_group_of(view)
+    if group and group not in api_groups_of(user):
+        return error_response(403, "forbidden", f"your role may not call the {group} API")
     return None
+
+
+def _authenticate_client(api_key: str, view):
+    """Another system with an API key: it may call only its API groups (7.3.8)."""
+    client = client_for_key(api_key)
+    if client is None:
+        return error_response(401, "unauthorized", "the API key is not valid")
+    g.api_client, g.principal_name = client, f"client:{client.name}"
+    group = api_group_of(view)
+    if group not in set(client.api_groups or []):
+        return error_response(403, "forbidden", f"this API key may not call the {group} API")
+    if not getattr(view, "openapi", {}).get("clients", group in CLIENT_GROUPS):
+        return error_response(403, "forbidden", "this call needs a user's token")
+    return None
+
+
+@api_bp.after_request
+def _count_call(response):
+    count_api_call(response)
+    return response
 
 
 def parse_body(model: type[BaseModel]):

@@ -1,0 +1,65 @@
+"""What a role may do: functions (pages and actions) and API groups (7.3.4-7.3.5, 7.3.8).
+
+Resources (which grids and communities) are the user's grids and community. Built-in roles
+get the permissions below when the database is set up; administrators add custom roles.
+"""
+from __future__ import annotations
+
+FUNCTIONS: dict[str, str] = {
+    "tasks.work": "处理待办任务",
+    "cases.open": "上报事件",
+    "cases.view": "查看事件",
+    "board.view": "案件看板",
+    "reports.view": "统计报表",
+    "requests.hotline": "热线代录诉求",
+    "devices.manage": "设备管理",
+    "alarms.view": "告警查看",
+    "users.manage": "用户与角色管理",
+    "org.manage": "组织与网格管理",
+    "api.manage": "接口管理",
+    "audit.view": "审计日志",
+    "data.backup": "数据备份与恢复",
+}
+
+API_GROUPS: dict[str, str] = {
+    "cases": "事件与任务",
+    "grids": "网格",
+    "devices": "设备与告警",
+    "admin": "用户、角色、组织、审计",
+}
+
+STAFF_WORK = ["tasks.work", "cases.open", "cases.view"]
+BUILTIN_ROLES: dict[str, dict] = {
+    "admin": {"name": "系统管理员", "functions": list(FUNCTIONS), "api_groups": list(API_GROUPS)},
+    "dispatcher": {"name": "受理派遣员", "api_groups": ["cases", "grids", "devices"],
+                   "functions": STAFF_WORK + ["board.view", "requests.hotline", "alarms.view"]},
+    "supervisor": {"name": "督办领导", "api_groups": ["cases", "grids", "devices"],
+                   "functions": STAFF_WORK + ["board.view", "reports.view", "alarms.view"]},
+    "grid_worker": {"name": "网格员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
+    "department": {"name": "部门处置人员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
+    "resident": {"name": "居民", "api_groups": ["cases"], "functions": ["cases.open"]},
+}
+
+
+def ensure_builtin_roles() -> None:
+    """Create the built-in roles that are missing (the migration seeds them; tests empty tables)."""
+    from extensions import db
+    from models import Role
+
+    existing = set(db.session.scalars(db.select(Role.code)))
+    for code, spec in BUILTIN_ROLES.items():
+        if code not in existing:
+            db.session.add(Role(code=code, name=spec["name"], description="", builtin=True,
+                                functions=list(spec["functions"]), api_groups=list(spec["api_groups"])))
+    db.session.flush()
+
+
+def role_grants(role_code: str) -> tuple[set[str], set[str]]:
+    """(functions, API groups) of a role; an unknown role grants nothing."""
+    from extensions import db
+    from models import Role
+
+    role = db.session.get(Role, role_code)
+    if role is None:
+        return set(), set()
+    return set(role.functions or []), set(role.api_groups or [])

@@ -1,0 +1,66 @@
+"""The audit log of every write and every login (10.2.2, 7.3.3).
+
+A write that commits gets its entry in the same transaction (no extra round trip); a write
+that is refused or fails gets one of its own after the response is known.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from extensions import db
+from models import AuditEntry, transaction
+from web.access import client_ip
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def operator() -> tuple[int | None, str]:
+    user = g.get("user") or (current_user if current_user.is_authenticated else None)
+    if user is not None:
+        return user.id, user.account
+    return None, g.get("principal_name") or "anonymous"
+
+
+def _target() -> str:
+    return request.path[:200]
+
+
+def audit_entry(operation: str, result: str, *, target: str | None = None, detail: dict | None = None,
+                operator_id: int | None = None, operator_name: str | None = None) -> AuditEntry:
+    """Add an entry to the session (committed with the caller's unit of work)."""
+    if operator_name is None:
+        operator_id, operator_name = operator()
+    entry = AuditEntry(operator_id=operator_id, operator=operator_name[:64], operation=operation[:64],
+                       target=(target if target is not None else _target())[:200], ip=client_ip(),
+                       result=result, detail=detail or {})
+    db.session.add(entry)
+    g.audited = True
+    return entry
+
+
+def _operation() -> str:
+    return f"{request.method} {request.endpoint or 'unknown'}"
+
+
+@event.listens_for(Session, "before_commit")
+def _audit_committed_write(session) -> None:
+    if not has_request_context() or request.method in SAFE_METHODS or g.get("audited"):
+        return
+    if not (session.new or session.dirty or session.deleted):
+        return
+    audit_entry(_operation(), "ok")
+
+
+def register_audit(app: Flask) -> None:
+    @app.after_request
+    def _audit_other_writes(response):
+        if request.method in SAFE_METHODS or g.get("audited") or request.endpoint == "static":
+            return response
+        result = "ok" if response.status_code < 400 else ("refused" if response.status_code < 500 else "error")
+        db.session.rollback()
+        with transaction():
+            audit_entry(_operation(), result, detail={"status": response.status_code})
+        return response
