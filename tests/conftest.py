@@ -58,11 +58,12 @@ def backend(request):
 
 
 @pytest.fixture
-def app(backend, database_urls):
+def app(backend, database_urls, tmp_path):
     prefix = f"test-{RUN_ID}-{uuid.uuid4().hex[:6]}"
     app = create_app({
         "DATABASE_URL": database_urls[backend], "REDIS_URL": REDIS_URL, "QUEUE_PREFIX": prefix,
         "TESTING": True, "SECRET_KEY": "test-secret", "GRID_CACHE_SECONDS": 3600,
+        "DATA_DIR": str(tmp_path / "data"),
     })
     forget_stored_specs()
     invalidate_grid_index()

@@ -93,4 +93,5 @@ def _bad_body(exc: BadBody):
 def openapi_document():
     return jsonify(build_document(current_app))
 
-from web.api import cases, grids, tasks  # noqa: E402,F401  (routes register on import)
+from web.api import admin_org, admin_security, admin_users, cases, grids, tasks  # noqa: E402,F401  (routes register on import)
+from web.api import alarms, devices  # noqa: E402,F401  (device ingest and sharing)
