@@ -5,6 +5,8 @@ get the permissions below when the database is set up; administrators add custom
 """
 from __future__ import annotations
 
+import time
+
 FUNCTIONS: dict[str, str] = {
     "tasks.work": "处理待办任务",
     "cases.open": "上报事件",
@@ -54,12 +56,25 @@ def ensure_builtin_roles() -> None:
     db.session.flush()
 
 
+# Grants are read on every call; a role's change reaches other processes within this time.
+GRANTS_CACHE_SECONDS = 10
+_grants: dict[str, tuple[float, set[str], set[str]]] = {}
+
+
 def role_grants(role_code: str) -> tuple[set[str], set[str]]:
     """(functions, API groups) of a role; an unknown role grants nothing."""
     from extensions import db
     from models import Role
 
+    cached = _grants.get(role_code)
+    if cached and time.monotonic() - cached[0] < GRANTS_CACHE_SECONDS:
+        return cached[1], cached[2]
     role = db.session.get(Role, role_code)
-    if role is None:
-        return set(), set()
-    return set(role.functions or []), set(role.api_groups or [])
+    functions, groups = (set(role.functions or []), set(role.api_groups or [])) if role else (set(), set())
+    _grants[role_code] = (time.monotonic(), functions, groups)
+    return functions, groups
+
+
+def forget_role_grants() -> None:
+    """Drop the cached grants (after a role changes here, and between tests)."""
+    _grants.clear()

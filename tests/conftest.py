@@ -16,10 +16,10 @@ from sqlalchemy import text
 
 from extensions import db
 from handlers.grids import invalidate_grid_index
-from handlers.permissions import ensure_builtin_roles
+from handlers.permissions import ensure_builtin_roles, forget_role_grants
 from handlers.tokens import issue_token
-from models.access import AUDIT_GUARD_SQL
 from models import User
+from models.access import AUDIT_GUARD_SQL
 from web import create_app
 from web.commands.demo import build_demo_community
 from workflows.specs import forget_stored_specs
@@ -66,6 +66,7 @@ def app(backend, database_urls, tmp_path):
         "DATA_DIR": str(tmp_path / "data"),
     })
     forget_stored_specs()
+    forget_role_grants()
     invalidate_grid_index()
     with app.app_context():
         ensure_builtin_roles()

@@ -5,7 +5,10 @@ that is refused or fails gets one of its own after the response is known.
 """
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request
+import getpass
+
+import click
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -45,13 +48,29 @@ def _operation() -> str:
     return f"{request.method} {request.endpoint or 'unknown'}"
 
 
+# Long-running services write as the system, not as an operator: not audited as commands.
+SERVICE_COMMANDS = {"worker", "scheduler", "ingest", "run", "shell"}
+
+
 @event.listens_for(Session, "before_commit")
 def _audit_committed_write(session) -> None:
-    if not has_request_context() or request.method in SAFE_METHODS or g.get("audited"):
-        return
     if not (session.new or session.dirty or session.deleted):
         return
-    audit_entry(_operation(), "ok")
+    if has_request_context():
+        if request.method not in SAFE_METHODS and not g.get("audited"):
+            audit_entry(_operation(), "ok")
+        return
+    command = click.get_current_context(silent=True)
+    if command is None or not has_app_context() or g.get("audited"):
+        return
+    path = command.command_path.split()
+    if set(path[1:2]) & SERVICE_COMMANDS:
+        return
+    g.audited = True
+    session.add(AuditEntry(operator=f"cli:{getpass.getuser()}"[:64], operation=("cli " + " ".join(path[1:]))[:64],
+                           target=" ".join(command.args)[:200] if command.args else "", ip="local",
+                           result="ok", detail={"params": {k: str(v) for k, v in command.params.items()
+                                                            if k not in {"password", "data_json"}}}))
 
 
 def register_audit(app: Flask) -> None:

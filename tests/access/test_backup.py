@@ -44,3 +44,11 @@ def test_backup_and_restore_round_trip(runner, demo, tmp_path):
 def test_restore_refuses_what_is_not_a_backup(runner, demo, tmp_path):
     res = runner.invoke(args=["restore", str(tmp_path), "--yes"])
     assert res.exit_code != 0 and "not a backup" in res.output
+
+
+def test_shell_writes_are_audited(runner, demo):
+    from models import AuditEntry
+
+    runner.invoke(args=["cases", "open", "--category", "repair", "--lat", "30.275", "--lon", "120.105"])
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.operation == "cli cases open"))
+    assert entry is not None and entry.operator.startswith("cli:") and entry.detail["params"]["category"] == "repair"

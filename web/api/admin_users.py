@@ -17,7 +17,7 @@ from handlers.accounts import (
     set_password,
 )
 from handlers.errors import Conflict, Forbidden, Invalid, NotFound
-from handlers.permissions import API_GROUPS, FUNCTIONS
+from handlers.permissions import API_GROUPS, FUNCTIONS, forget_role_grants
 from models import Role, User, transaction
 from web.access import functions_of
 from web.api import api_bp, parse_body
@@ -166,6 +166,7 @@ def create_role():
         role = Role(code=body.code, name=body.name, description=body.description, builtin=False,
                     functions=body.functions, api_groups=body.api_groups)
         db.session.add(role)
+    forget_role_grants()
     return jsonify(_role_view(role)), 201
 
 
@@ -181,6 +182,7 @@ def change_role(code: str):
             raise NotFound(f"no role {code!r}")
         role.name, role.description = body.name, body.description
         role.functions, role.api_groups = body.functions, body.api_groups
+    forget_role_grants()
     return jsonify(_role_view(role))
 
 
@@ -197,4 +199,5 @@ def delete_role(code: str):
         if db.session.scalar(select(User.id).where(User.role == code).limit(1)) is not None:
             raise Conflict("accounts still hold this role")
         db.session.delete(role)
+    forget_role_grants()
     return jsonify({"deleted": code})
