@@ -7,7 +7,8 @@ import ipaddress
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
@@ -77,10 +78,10 @@ def api_group_of(view) -> str | None:
 def _session_expired(user) -> str | None:
     now = utcnow()
     if user.valid_until is not None and user.valid_until < now:
-        return "Your account has expired."
+        return gettext("Your account has expired.")
     seen = session.get("seen")
     if seen is not None and time.time() - seen > user.session_timeout_minutes * 60:
-        return "Your session ended after a time without activity. Please sign in again."
+        return gettext("Your session ended after a time without activity. Please sign in again.")
     return None
 
 
@@ -107,7 +108,7 @@ def register_access(app: Flask) -> None:
         view = current_app.view_functions.get(request.endpoint or "")
         needed = getattr(view, "required_function", None)
         if needed and current_user.is_authenticated and needed not in functions_of(current_user):
-            return error_response(403, "forbidden", "your role does not allow this")
+            abort(403, "your role does not allow this")
         return None
 
 
