@@ -43,9 +43,9 @@ def test_lockout_after_the_configured_failed_attempts(client, demo):
         db.session.scalar(select(User).where(User.account == "gw02")).max_login_attempts = 3
     for _ in range(3):
         res = login(client, "gw02", "nope")
-    assert "locked" in res.get_data(as_text=True)
+    assert "锁定" in res.get_data(as_text=True)  # "locked", in the default language
     locked = login(client, "gw02", DEMO_PASSWORD)  # the right password does not help now
-    assert locked.status_code == 401 and "locked" in locked.get_data(as_text=True)
+    assert locked.status_code == 401 and "锁定" in locked.get_data(as_text=True)
     with time_machine.travel(utcnow() + timedelta(minutes=16), tick=False):
         assert login(client, "gw02", DEMO_PASSWORD).status_code == 302
     assert [e.detail["reason"] for e in audit()][-2:] == ["locked", "ok"]
@@ -55,7 +55,7 @@ def test_expired_account_is_refused(client, demo):
     with transaction():
         db.session.scalar(select(User).where(User.account == "gw03")).valid_until = utcnow() - timedelta(days=1)
     res = login(client, "gw03", DEMO_PASSWORD)
-    assert res.status_code == 401 and "expired" in res.get_data(as_text=True)
+    assert res.status_code == 401 and "过有效期" in res.get_data(as_text=True)
 
 
 def test_idle_session_ends_after_the_timeout(client, demo):
