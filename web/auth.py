@@ -82,7 +82,11 @@ def login():
             session["seen"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")) or landing_page(user))
         form.password.errors.append(message)
-    return render_template("auth/login.html", form=form), (200 if request.method == "GET" or not form.errors else 401)
+    status = 200
+    if request.method == "POST":
+        # 401: the account or password was refused; 400: the form itself was incomplete.
+        status = 401 if form.password.errors and form.account.data and form.password.data else 400
+    return render_template("auth/login.html", form=form), status
 
 
 @auth_bp.post("/logout")

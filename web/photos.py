@@ -41,8 +41,10 @@ def _viewer():
 @photos_bp.get("/photos/<photo_id>/<variant>")
 def show_photo(photo_id: str, variant: str = "full"):
     viewer = _viewer()
-    if viewer is None or viewer.role == "resident":
-        abort(404)
+    if viewer is None:
+        abort(401)
+    if viewer.role == "resident":
+        abort(403)  # residents see their own request's photos on the tracking page
     if variant not in {"full", "thumb"}:
         abort(404)
     photo = db.session.get(Photo, photo_id)
