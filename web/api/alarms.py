@@ -1,0 +1,161 @@
+"""Alarms shared with third parties, the dead letters of rejected messages, webhooks."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import g, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from extensions import db
+from handlers.errors import Forbidden, NotFound
+from integrations.sharing import alarms_out, alarms_page, dead_letters_page, page_size
+from integrations.webhooks import EVENTS, create_subscription, delete_subscription, subscriptions_out
+from models import Alarm, WebhookSubscription
+from web.access import functions_of
+from web.api import api_bp, parse_body
+from web.api.openapi import documented
+
+
+class AlarmOut(BaseModel):
+    id: int
+    device: str
+    kind: str
+    type: str
+    category: str
+    severity: str
+    status: str
+    count: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    cleared_at: datetime | None
+    community: str | None
+    grid: str | None
+    building: str | None
+    case_ref: str | None
+    detail: dict
+
+
+class AlarmList(BaseModel):
+    items: list[AlarmOut]
+    next: str | None
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: datetime
+    channel: str
+    topic: str | None
+    device: str | None
+    reason: str
+    detail: str
+    payload: str
+    remote_addr: str | None
+
+
+class DeadLetterList(BaseModel):
+    items: list[DeadLetterOut]
+    next: str | None
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=64)
+    url: str = Field(..., max_length=500, description="http(s) URL receiving POSTed JSON")
+    events: list[str] = Field(default_factory=lambda: list(EVENTS), max_length=len(EVENTS),
+                              description=f"of {', '.join(EVENTS)}")
+    kinds: list[str] = Field(default_factory=list, max_length=50, description="device kinds; empty: all")
+
+
+class WebhookOut(BaseModel):
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    kinds: list[str]
+    active: bool
+    created_at: datetime
+    last_status: int | None
+    last_error: str | None
+    last_delivered_at: datetime | None
+    failures: int
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(..., description="signs each body: X-Signature: sha256=<HMAC-SHA256 hex>; shown once")
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookOut]
+
+
+def _require(function: str) -> None:
+    if function not in functions_of(g.user):
+        raise Forbidden("your role does not allow this")
+
+
+def _users_only(view):
+    view.openapi["clients"] = False
+    return view
+
+
+@api_bp.get("/alarms")
+@documented("Alarms, newest first, with filters and paging", response=AlarmList, errors=(400, 403),
+            tag="alarms", query={
+                "device": "a device code (or id)", "status": "active or cleared", "type": "an alarm type",
+                "kind": "a device kind", "severity": "low, normal, high or urgent", "grid": "a grid code",
+                "community": "a community code", "since": "ISO 8601: seen or cleared since then",
+                "cursor": "the 'next' of the previous page", "limit": "1-500, default 100"})
+def list_alarms():
+    page = alarms_page(request.args, page_size(request.args.get("limit")))
+    return jsonify({"items": page.items, "next": page.next})
+
+
+@api_bp.get("/alarms/<int:alarm_id>")
+@documented("One alarm", response=AlarmOut, errors=(403, 404), tag="alarms")
+def show_alarm(alarm_id: int):
+    alarm = db.session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"no alarm {alarm_id}")
+    return jsonify(alarms_out([alarm])[0])
+
+
+@api_bp.get("/dead-letters")
+@_users_only
+@documented("Rejected device messages and why (administrators)", response=DeadLetterList,
+            errors=(400, 403), tag="alarms", query={
+                "reason": "e.g. bad_json, unknown_device, wrong_key, invalid_payload", "channel": "mqtt or http",
+                "device": "a device code", "cursor": "the 'next' of the previous page", "limit": "1-500"})
+def list_dead_letters():
+    _require("devices.manage")
+    page = dead_letters_page(request.args, page_size(request.args.get("limit")))
+    return jsonify({"items": page.items, "next": page.next})
+
+
+@api_bp.get("/webhooks")
+@documented("Webhooks alarms are pushed to (administrators)", response=WebhookList, errors=(403,),
+            tag="webhooks")
+def list_webhooks():
+    _require("api.manage")
+    rows = list(db.session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
+    return jsonify({"items": subscriptions_out(rows)})
+
+
+@api_bp.post("/webhooks")
+@documented("Register a webhook; its signing secret is returned this once", body=WebhookIn,
+            response=WebhookCreated, status=201, errors=(400, 403, 422), tag="webhooks")
+def register_webhook():
+    """Each alarm raised or cleared is POSTed as JSON ``{event, occurred_at, delivery, alarm}``,
+    signed (``X-Signature: sha256=<hex>``), and retried with back-off until it gets a 2xx."""
+    _require("api.manage")
+    body = parse_body(WebhookIn)
+    subscription, secret = create_subscription(body.name, body.url, body.events, body.kinds, g.user.id)
+    return jsonify({**subscriptions_out([subscription])[0], "secret": secret}), 201
+
+
+@api_bp.delete("/webhooks/<int:subscription_id>")
+@documented("Remove a webhook", status=204, errors=(403, 404), tag="webhooks")
+def remove_webhook(subscription_id: int):
+    _require("api.manage")
+    delete_subscription(subscription_id)
+    return "", 204
