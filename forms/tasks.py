@@ -5,12 +5,15 @@ whichever way a task is completed.
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from extensions import db
 from forms.fields import IdListField, YesNoField
 from handlers.departments import DEPARTMENTS, HANDLER_ROLES
+from models import Photo
 
 NOTE = [Length(max=2000)]
 
@@ -21,7 +24,7 @@ class AcceptForm(Form):
 
     def validate_note(self, field):
         if self.accepted.data is False and not (field.data or "").strip():
-            raise ValueError("say why the case is not accepted")
+            raise ValidationError("say why the case is not accepted")
 
     def task_data(self) -> dict:
         return {"accepted": self.accepted.data, "accept_note": self.note.data or ""}
@@ -49,6 +52,15 @@ class DisposeForm(Form):
     ], validators=[DataRequired()])
     note = TextAreaField("处置说明", [DataRequired(message="a disposal note is required"), *NOTE])
     photos = IdListField("照片", max_items=9)
+
+    def validate_photos(self, field):
+        """A disposal is proven by at least one stored photo (uploaded first, referenced by id)."""
+        ids = field.data or []
+        if not ids:
+            raise ValidationError("attach at least one photo of the result")
+        known = set(db.session.scalars(select(Photo.id).where(Photo.id.in_(ids))))
+        if any(i not in known for i in ids):
+            raise ValidationError("a photo is not stored: upload it first")
 
     def task_data(self) -> dict:
         return {"dispose_result": self.result.data, "dispose_note": self.note.data,

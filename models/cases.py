@@ -32,6 +32,9 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_grid_status", "grid_id", "status"),
         Index("ix_cases_next_timer", "next_timer_at"),
+        # The case board: a community's cases newest first, and counted per status.
+        Index("ix_cases_community_opened", "community_id", "opened_at"),
+        Index("ix_cases_community_status", "community_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,17 +1,32 @@
-"""Every error a caller can cause becomes JSON ``{"error", "message"}`` with a 4xx status."""
+"""Every error a caller can cause gets a 4xx: JSON ``{"error", "message"}`` for the API and
+for scripts, an HTML page for a browser that navigates to a page."""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from workflows.errors import CaseError
 
 log = logging.getLogger(__name__)
+MACHINE_PATHS = ("/api/", "/open311/")
+
+
+def wants_page() -> bool:
+    """A browser navigating to a page names text/html in Accept; the API, fetch() and
+    other programs do not (they send JSON or */*)."""
+    if not has_request_context() or request.path.startswith(MACHINE_PATHS):
+        return False
+    return any(mimetype == "text/html" for mimetype, _quality in request.accept_mimetypes)
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
+    if wants_page():
+        # gettext without variables: a message holding "%" is shown as it is.
+        return render_template("errors/page.html", status=status, code=code, message=gettext(message),
+                               details=details or {}), status
     body = {"error": code, "message": message}
     if details:
         body["details"] = details

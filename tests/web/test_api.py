@@ -1,9 +1,11 @@
 """The JSON API: contracts of DESIGN.md, and every bad input answered with a clear 4xx."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from tests.builders import IN_JX01, OUTSIDE
+from tests.builders import IN_JX01, OUTSIDE, image_bytes
 
 
 def open_via_api(client, headers, **body):
@@ -30,8 +32,11 @@ def test_open_case_returns_ref_grid_deadline_and_first_task(client, auth):
 
 def test_whole_path_over_http(client, auth):
     ref = open_via_api(client, auth("gw01")).json["ref"]
+    photo = client.post("/api/v1/photos", data={"photo": (io.BytesIO(image_bytes()), "done.png")},
+                        headers=auth("gw01")).json["id"]
     steps = [("dispatcher", {"accepted": True}), ("dispatcher", {"department": "municipal", "note": "派"}),
-             ("gw01", {"result": "resolved", "note": "修好"}), ("dispatcher", {"passed": True, "note": "好"}),
+             ("gw01", {"result": "resolved", "note": "修好", "photos": [photo]}),
+             ("dispatcher", {"passed": True, "note": "好"}),
              ("dispatcher", {"satisfaction": "satisfied"}), ("dispatcher", {"note": "结案"})]
     for who, data in steps:
         case = client.get(f"/api/v1/cases/{ref}", headers=auth(who)).json

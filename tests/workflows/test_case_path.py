@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import CaseEvent, Task
-from tests.builders import accept_and_dispatch, new_case, open_bpmn_ids, open_task, work
+from tests.builders import accept_and_dispatch, new_case, open_bpmn_ids, open_task, stored_photos, work
 
 
 def kinds(case) -> list[str]:
@@ -28,7 +28,8 @@ def test_case_runs_from_intake_to_closure_with_rework(demo):
     assert case.status == "verifying"
     case = work(case, "verify", "dispatcher", passed=False, note="井盖仍松动")
     assert case.status == "disposing" and case.rework_count == 1
-    case = work(case, "dispose", "gw01", result="resolved", note="已更换井盖", photos=["p1", "p2"])
+    photos = stored_photos("gw01", 2)
+    case = work(case, "dispose", "gw01", result="resolved", note="已更换井盖", photos=photos)
     case = work(case, "verify", "dispatcher", passed=True, note="现场复核通过")
     assert case.status == "feedback"
     case = work(case, "feedback", "dispatcher", satisfaction="satisfied", comment="很快")
@@ -41,9 +42,9 @@ def test_case_runs_from_intake_to_closure_with_rework(demo):
     done = list(db.session.scalars(select(Task.bpmn_id).where(Task.case_id == case.id,
                                                                Task.status == "done").order_by(Task.id)))
     assert done == ["accept", "dispatch", "dispose", "verify", "dispose", "verify", "feedback", "close"]
-    photos = db.session.scalars(select(CaseEvent.data).where(
+    completed = db.session.scalars(select(CaseEvent.data).where(
         CaseEvent.case_id == case.id, CaseEvent.kind == "task_completed")).all()
-    assert any(d.get("photos") == ["p1", "p2"] for d in photos)
+    assert any(d.get("photos") == photos for d in completed)
 
 
 def test_sensor_case_skips_feedback(demo):

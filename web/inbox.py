@@ -1,0 +1,163 @@
+"""The task inbox (/inbox): what is mine and what I may claim, new tasks without a reload;
+claiming, handing back and completing a task with its form (/tasks/<id>)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from extensions import db
+from handlers.departments import DEPARTMENTS, HANDLER_ROLES
+from models import Case, CaseEvent, Grid, Photo, Task
+from web.access import requires
+from web.case_labels import STATUSES, STEPS, PageWords, label, page_helpers
+from web.case_queries import INBOX_LIMIT, inbox_rows, inbox_signature, with_grid_ids
+from web.task_forms import keep_uploads, uploaded_files, usable_photo_ids, web_task_form
+from workflows import Conflict, Forbidden, Invalid, claim_task, complete_task, unclaim_task
+from workflows.tasks import eligibility_problem
+
+inbox_bp = Blueprint("inbox", __name__)
+inbox_bp.context_processor(page_helpers)
+# Seconds between two looks for new tasks (the page polls; see static/inbox.js).
+POLL_SECONDS = 5
+
+
+@inbox_bp.before_app_request
+def _request_start():
+    """Looking for new tasks is not user activity: the idle-session clock must keep running.
+    Runs before the access guard (blueprints are registered before it) and remembers when the
+    user last really acted, so ``updates`` can put it back after the guard refreshed it.
+
+    Also forgets the language chosen for an earlier request: Flask-Babel keeps it in ``g``,
+    which outlives a request where an app context is already pushed (tests, CLI)."""
+    g.pop("_flask_babel", None)
+    g.pop("last_activity", None)
+    g.pop("grid_ids_of", None)
+    if request.endpoint == "inbox.updates":
+        g.last_activity = session.get("seen")
+
+
+@inbox_bp.get("/inbox")
+@login_required
+@requires("tasks.work")
+def inbox():
+    rows = inbox_rows(with_grid_ids(current_user))
+    mine = [r for r in rows if r.task.assignee_id == current_user.id]
+    claimable = [r for r in rows if r.task.assignee_id is None]
+    count, newest, _fresh = inbox_signature(current_user) if len(rows) >= INBOX_LIMIT else (
+        len(rows), max((r.task.id for r in rows), default=0), 0)
+    context = {"mine": mine, "claimable": claimable, "count": count, "newest": newest,
+               "truncated": len(rows) >= INBOX_LIMIT, "limit": INBOX_LIMIT}
+    if request.args.get("fragment") == "1":
+        return render_template("inbox/_tasks.html", **context)
+    return render_template("inbox/index.html", poll_seconds=POLL_SECONDS, **context)
+
+
+@inbox_bp.get("/inbox/updates")
+@login_required
+@requires("tasks.work")
+def updates():
+    """The inbox's signature for the page's poll: it reloads the list when this changes."""
+    since = request.args.get("since", "0")
+    count, newest, fresh = inbox_signature(with_grid_ids(current_user),
+                                           int(since) if since.isdigit() and len(since) < 12 else 0)
+    if "last_activity" in g:
+        session["seen"] = g.last_activity
+    return jsonify({"count": count, "newest": newest, "fresh": fresh})
+
+
+@inbox_bp.post("/tasks/<int:task_id>/claim")
+@login_required
+@requires("tasks.work")
+def claim(task_id: int):
+    task = claim_task(task_id, current_user)
+    flash(_("You took this task: %(step)s.", step=_step(task)))
+    return redirect(url_for("inbox.task_page", task_id=task.id), 303)
+
+
+@inbox_bp.post("/tasks/<int:task_id>/unclaim")
+@login_required
+@requires("tasks.work")
+def unclaim(task_id: int):
+    task = unclaim_task(task_id, current_user)
+    flash(_("Handed back: %(step)s is open to your colleagues again.", step=_step(task)))
+    return redirect(url_for("inbox.inbox"), 303)
+
+
+@inbox_bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+@requires("tasks.work")
+def task_page(task_id: int):
+    task = db.session.get(Task, task_id)
+    if task is None:
+        abort(404)
+    case = task.case
+    if task.status != "open":
+        flash(_("This task is finished already; here is its case."))
+        return redirect(url_for("case_pages.show", ref=case.ref), 303)
+    problem = eligibility_problem(with_grid_ids(current_user), task, case)
+    if problem:
+        raise Forbidden(problem)
+    if request.method == "POST":
+        return _complete(task, case)
+    return _task_view(task, case, web_task_form(task.form_key))
+
+
+def _complete(task: Task, case: Case):
+    # NUL cannot be stored in PostgreSQL text or JSON: drop it rather than fail on it.
+    data = MultiDict([(k, v.replace("\x00", "")) for k, v in request.form.items(multi=True)])
+    problems: list[str] = []
+    if task.form_key == "dispose":
+        kept = usable_photo_ids(data.getlist("photos"), current_user, case)
+        new, problems = keep_uploads(uploaded_files(request.files.getlist("photo_files")), current_user, case)
+        data.setlist("photos", kept + new)
+    form = web_task_form(task.form_key, data)
+    valid = form.validate()
+    if problems:
+        form.photos.errors = list(form.photos.errors) + problems
+    if not valid or problems:
+        return _task_view(task, case, form, 422)
+    try:
+        case = complete_task(task.id, current_user, data, expected_version=_version(data.get("version")))
+    except Invalid as exc:
+        for name, message in exc.details.items():
+            target = form._fields.get(name)
+            if target is None:
+                form.form_errors.append(message)
+            else:
+                target.errors = [*target.errors, message]
+        return _task_view(task, case, form, 422)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(_("Someone changed this case meanwhile: %(why)s", why=exc.message))
+        fresh = db.session.get(Task, task.id)
+        if fresh is None or fresh.status != "open":
+            return redirect(url_for("case_pages.show", ref=case.ref), 303)
+        return _task_view(fresh, fresh.case, form, 409)
+    flash(_("Done. The case is now: %(status)s.", status=label(STATUSES, case.status)))
+    return redirect(url_for("case_pages.show", ref=case.ref), 303)
+
+
+def _version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+
+
+def _step(task: Task) -> str:
+    return label(STEPS, task.form_key) or task.name
+
+
+def _task_view(task: Task, case: Case, form, status: int = 200):
+    words = PageWords()
+    photo_ids = list(getattr(getattr(form, "photos", None), "data", None) or [])
+    photos = list(db.session.scalars(select(Photo).where(Photo.id.in_(photo_ids)))) if photo_ids else []
+    grids = list(db.session.scalars(select(Grid).where(Grid.community_id == case.community_id)
+                                    .order_by(Grid.code))) if task.form_key == "dispatch" else []
+    notes = list(db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == "task_completed").order_by(CaseEvent.id.desc()).limit(3)))
+    return render_template(
+        "inbox/task.html", task=task, case=case, form=form, photos=photos, grids=grids, notes=notes,
+        held_by_other=task.assignee_id not in (None, current_user.id),
+        departments=[(code, words.department(code)) for code in DEPARTMENTS],
+        handler_roles=HANDLER_ROLES), status
