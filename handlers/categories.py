@@ -50,7 +50,8 @@ _ALL = [
     Category("complaint", "投诉", "Complaint", "people", "8.3.1.12"),
     Category("suggestion", "建议", "Suggestion", "people", "8.3.1.12", "low"),
     Category("consultation", "咨询", "Consultation", "people", "8.2.2.3", "low"),
-    Category("government_service", "政务服务申请", "Government service request", "people", "9.2.2"),
+    Category("government_service", "政务服务申请", "Government service request", "people", "9.2.2",
+             process_id="gov_service"),
     Category("vulnerable_care", "特殊人群关爱", "Care for a vulnerable resident", "people", "8.2.2.3"),
 ]
 

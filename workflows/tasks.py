@@ -4,16 +4,21 @@ from __future__ import annotations
 from uuid import UUID
 
 from SpiffWorkflow.task import TaskState
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from extensions import db
 from forms.tasks import task_form
 from models import Case, Task, User, transaction, utcnow
-from workflows.cases import grid_by_code
+from workflows.cases import case_by_ref, grid_by_code
 from workflows.engine import load_state
-from workflows.errors import Conflict, Forbidden, Invalid
+from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.locking import lock_task
 from workflows.runtime import Actor, EngineRun, record, sync_case
 from workflows.specs import spec_for_case
+
+# The resident who reported a case, proven by tracking number and phone rather than an account.
+REPORTER = Actor(label="reporter")
 
 
 def eligibility_problem(user: User, task: Task, case: Case | None = None) -> str | None:
@@ -75,10 +80,35 @@ def complete_task(task_id: int, user: User, data: dict, expected_version: int | 
     Raises NotFound, Forbidden, Conflict (not open, someone else's, or the case changed
     since ``expected_version``) and Invalid (the form data, field by field).
     """
+    return _complete(task_id, data, Actor(user), lambda task, case: _check_workable(user, task, case),
+                     expected_version)
+
+
+def complete_feedback_as_reporter(case_ref: str, data: dict) -> Case:
+    """Rate a case for its reporter who has no account here: the caller has checked who they
+    are (tracking number and phone). Completes the case's open feedback task as "reporter".
+
+    Raises NotFound (no such case), Conflict (not waiting for a rating) and Invalid."""
+    case = case_by_ref(case_ref)
+    if case is None:
+        raise NotFound(f"no case {case_ref}")
+    task_id = db.session.scalar(select(Task.id).where(
+        Task.case_id == case.id, Task.role == "reporter", Task.status == "open").order_by(Task.id).limit(1))
+    if task_id is None:
+        raise Conflict(f"case {case_ref} is not waiting for a rating")
+    return _complete(task_id, data, REPORTER, _check_reporter_task)
+
+
+def _check_reporter_task(task: Task, case: Case) -> None:
+    if task.status != "open" or task.role != "reporter":
+        raise Conflict(f"case {case.ref} is not waiting for a rating any more: reload it")
+
+
+def _complete(task_id: int, data: dict, actor: Actor, check, expected_version: int | None = None) -> Case:
     try:
         with transaction():
             task, case, open_rows = lock_task(task_id)
-            _check_workable(user, task, case)
+            check(task, case)
             if expected_version is not None and expected_version != case.version:
                 raise Conflict(f"case {case.ref} changed (version {case.version}, you had "
                                f"{expected_version}): reload it")
@@ -99,9 +129,8 @@ def complete_task(task_id: int, user: User, data: dict, expected_version: int | 
             spiff_task.run()
             run = EngineRun()
             run.run(workflow)
-            task.status, task.completed_at, task.completed_by_id = "done", utcnow(), user.id
-            task.assignee_id = task.assignee_id or user.id
-            actor = Actor(user)
+            task.status, task.completed_at, task.completed_by_id = "done", utcnow(), actor.user_id
+            task.assignee_id = task.assignee_id or actor.user_id
             record(case, "task_completed", actor, task=task,
                    data={"bpmn_id": task.bpmn_id, **values})
             sync_case(case, workflow, actor, run, open_rows)

@@ -1,0 +1,278 @@
+"""Open311 GeoReport v2: our request types as services, cases as service requests.
+
+Service codes are our category codes (``repair``, ``high_altitude_throwing``...); their
+attributes are the questions of the resident form of that type, so both channels ask the same.
+``government_service`` is a "batch" service: a POST returns a token at once and a worker opens
+the case (the client reads the service_request_id through ``tokens/{token}``); every other
+service is "realtime" and returns the service_request_id (the case's tracking number).
+
+Errors are ``Open311Error`` (status + description); the web layer writes them as the
+specification says. Reading requests is in ``integrations.open311_reads``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import replace
+
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from werkzeug.datastructures import MultiDict
+
+from extensions import db, redis
+from forms.requests import CATEGORY_FORMS, REQUEST_TYPES, Place, RequestForm, pick
+from handlers.categories import CATEGORIES
+from handlers.crypto import encrypt_personal, normalize_phone
+from integrations.resident_progress import status_words
+from integrations.resident_requests import ResidentRequest, submit_request
+from models import Case, Open311Client, Open311Token, OrgUnit, transaction, utcnow
+from workflows import CaseError
+from workflows.runtime import Actor
+
+log = logging.getLogger(__name__)
+BATCH_SERVICES = {"government_service"}
+URL = re.compile(r"^https?://[^\s]{3,490}$")
+ATTRIBUTE_KEY = re.compile(r"^attribute\[([a-z_]{1,32})\](\[\])?$")
+
+
+class Open311Error(Exception):
+    """An error the client caused: HTTP status and the description the spec's error list carries."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+# ---------------------------------------------------------------- services
+
+def form_of(code: str) -> type[RequestForm]:
+    form = CATEGORY_FORMS.get(code)
+    if form is None:
+        raise Open311Error(404, f"service_code {code!r} not found")
+    return form
+
+
+def _type_of(form: type[RequestForm]):
+    return next(t for t in REQUEST_TYPES.values() if t.form is form)
+
+
+def services() -> list[dict]:
+    """GET services: one per resident request category."""
+    items = []
+    for code, form in CATEGORY_FORMS.items():
+        kind, cat = _type_of(form), CATEGORIES[code]
+        items.append({
+            "service_code": code, "service_name": pick(cat.zh, cat.en), "description": kind.hint,
+            "metadata": bool(service_attributes(code)),
+            "type": "batch" if code in BATCH_SERVICES else "realtime",
+            "keywords": ", ".join(p for p in re.split(r"[、,，]\s*", kind.hint) if p),
+            "group": kind.label,
+        })
+    return items
+
+
+def _datatype(field) -> str:
+    return {"SelectField": "singlevaluelist", "TextAreaField": "text"}.get(field.type, "string")
+
+
+def service_attributes(code: str) -> list[dict]:
+    form = form_of(code)(contact_required=False)
+    attributes = []
+    for order, name in enumerate(form.ATTRIBUTES, 1):
+        field = getattr(form, name)
+        datatype = _datatype(field)
+        attribute = {
+            "variable": True, "code": name, "datatype": datatype,
+            "required": bool(field.flags.required), "datatype_description": None,
+            "order": order, "description": str(field.label.text),
+        }
+        if datatype == "singlevaluelist":
+            attribute["values"] = [{"key": c.value, "name": str(c.label)}
+                                   for c in field.iter_choices() if c.value]
+        attributes.append(attribute)
+    return attributes
+
+
+def service_definition(code: str) -> dict:
+    """GET services/{code}: the questions a request of this service answers. Raises 404."""
+    return {"service_code": code, "attributes": service_attributes(code)}
+
+
+# ---------------------------------------------------------------- clients and POST
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_client(name: str, key: str | None = None) -> tuple[Open311Client, str]:
+    """Register an API client; returns it and its key (shown once, only its hash is kept).
+    Adds to the session; the caller commits."""
+    key = key or secrets.token_urlsafe(24)
+    client = Open311Client(name=name, key_hash=hash_key(key), active=True, created_at=utcnow())
+    db.session.add(client)
+    return client, key
+
+
+def client_for_key(key: str | None) -> Open311Client:
+    """The active client holding ``key``. Raises Open311Error 403."""
+    if not key or len(key) > 200:
+        raise Open311Error(403, "api_key is missing: POST requests need the api_key you were given")
+    client = db.session.scalar(select(Open311Client).where(Open311Client.key_hash == hash_key(key)))
+    if client is None or not client.active:
+        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
+    return client
+
+
+def jurisdiction(code: str | None) -> OrgUnit | None:
+    """The org unit a jurisdiction_id names (street or community), None when not given. 404."""
+    if not code:
+        return None
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        raise Open311Error(404, f"jurisdiction_id {code!r} not found")
+    return unit
+
+
+def _text(values: MultiDict, name: str, limit: int) -> str:
+    value = (values.get(name) or "").strip()
+    if len(value) > limit:
+        raise Open311Error(400, f"{name} is longer than {limit} characters")
+    return value
+
+
+def _formdata(values: MultiDict, code: str, form_class: type[RequestForm]) -> MultiDict:
+    data = MultiDict()
+    for key in values:
+        match = ATTRIBUTE_KEY.match(key)
+        if match:
+            data[match.group(1)] = values.get(key)
+    lat, lon = values.get("lat"), values.get("long")
+    address_id, address_text = _text(values, "address_id", 12), _text(values, "address_string", 200)
+    if address_id:
+        data.update({"place": "address", "address_id": address_id})
+    elif lat or lon:
+        if not (lat and lon):
+            raise Open311Error(400, "give both lat and long")
+        data.update({"place": "map", "lat": lat, "lon": lon})
+    elif address_text:
+        data.update({"place": "text", "address_text": address_text})
+    else:
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+    if form_class.CATEGORY_FIELD:
+        data[form_class.CATEGORY_FIELD] = code
+    name = " ".join(p for p in (_text(values, "first_name", 32), _text(values, "last_name", 32)) if p)
+    data.update({"description": _text(values, "description", 4000) or CATEGORIES[code].zh,
+                 "name": name, "phone": _text(values, "phone", 24)})
+    return data
+
+
+FIELD_NAMES = {"place": "location", "name": "first_name/last_name", "address_id": "address_id"}
+
+
+def parse_post(values: MultiDict) -> ResidentRequest:
+    """Check the fields of a POST requests. Raises Open311Error 400 / 404."""
+    unit = jurisdiction(values.get("jurisdiction_id"))
+    code = (values.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, "service_code was not provided")
+    form_class = form_of(code)
+    form = form_class(_formdata(values, code, form_class), contact_required=False,
+                      description_max=4000, text_address=True)
+    if not form.validate():
+        problems = []
+        for name, messages in form.errors.items():
+            label = f"attribute[{name}]" if name in form.ATTRIBUTES else FIELD_NAMES.get(name, name)
+            problems.append(f"{label}: {'; '.join(str(m) for m in messages)}")
+        raise Open311Error(400, "; ".join(problems))
+    media_url = _text(values, "media_url", 500)
+    if media_url and not URL.match(media_url):
+        raise Open311Error(400, "media_url must be an http(s) URL")
+    place = form.chosen_place
+    if place.mode == "text":
+        community = unit.code if unit is not None and unit.kind == "community" else None
+        place = replace(place, community=community)
+    extra = {k: v for k in ("device_id", "account_id") if (v := _text(values, k, 64))}
+    if media_url:
+        extra["media_url"] = media_url
+    return ResidentRequest(
+        category=code, form_code=form.code, description=form.description.data, place=place,
+        channel="open311", source="api", attributes=form.attributes(),
+        reporter_name=form.name.data or None, phone=normalize_phone(form.phone.data), extra=extra,
+    )
+
+
+def create_request(client: Open311Client, req: ResidentRequest) -> dict:
+    """POST requests: open the case now (realtime) or queue it behind a token (batch)."""
+    req.extra["open311_client"] = client.name
+    if req.category in BATCH_SERVICES:
+        return _queue_request(client, req)
+    try:
+        case = submit_request(req, Actor(label=f"open311:{client.name}"[:64]))
+    except CaseError as exc:
+        raise Open311Error(400, exc.message) from None
+    return {"service_request_id": case.ref, "service_notice": status_words(case.status), "account_id": None}
+
+
+def _payload(req: ResidentRequest) -> dict:
+    place = req.place
+    return {
+        "category": req.category, "form_code": req.form_code, "description": req.description,
+        "place": {"mode": place.mode, "address_id": place.address_id, "lat": place.lat, "lon": place.lon,
+                  "text": place.text, "community": place.community},
+        "attributes": req.attributes, "reporter_name": req.reporter_name,
+        "phone": encrypt_personal(req.phone) if req.phone else None, "extra": req.extra,
+    }
+
+
+def _queue_request(client: Open311Client, req: ResidentRequest) -> dict:
+    with transaction():
+        row = Open311Token(token=secrets.token_urlsafe(18), client_id=client.id, service_code=req.category,
+                           payload=_payload(req), state="pending", created_at=utcnow())
+        db.session.add(row)
+    try:
+        redis.queue("default").enqueue(open_deferred_request, row.id, job_id=f"{redis.queue_prefix}-open311-token-{row.id}",
+                                       result_ttl=3600)
+    except RedisError as exc:
+        # No queue: open it now; the client still gets its token, already resolved.
+        log.warning("Open311 token %s not queued (%s); opening it now", row.id, exc)
+        open_deferred_request(row.id)
+    return {"token": row.token, "service_notice": str(status_words("open")), "account_id": None}
+
+
+def open_deferred_request(token_id: int) -> str | None:
+    """RQ job: open the case of a queued request; idempotent. Returns the case ref."""
+    with transaction():
+        claimed = db.session.execute(update(Open311Token).where(
+            Open311Token.id == token_id, Open311Token.state == "pending").values(state="opening")).rowcount
+    row = db.session.get(Open311Token, token_id)
+    if row is None or not claimed:
+        return None
+    data = row.payload
+    req = ResidentRequest(
+        category=data["category"], form_code=data["form_code"], description=data["description"],
+        place=Place(**data["place"]), channel="open311", source="api", attributes=data["attributes"],
+        reporter_name=data["reporter_name"], phone=data["phone"], extra=data["extra"],
+    )
+    try:
+        case = submit_request(req, Actor(label=f"open311:{row.client.name}"[:64]))
+    except CaseError as exc:
+        with transaction():
+            row.state, row.error = "failed", exc.message
+        return None
+    with transaction():
+        row.state, row.case_id, row.opened_at = "opened", case.id, utcnow()
+    return case.ref
+
+
+def token_status(token: str) -> dict:
+    """GET tokens/{token}: the service_request_id once the case exists. Raises 404."""
+    row = db.session.scalar(select(Open311Token).where(Open311Token.token == token)) if len(token) <= 40 else None
+    if row is None:
+        raise Open311Error(404, f"token {token!r} not found")
+    if row.state == "failed":
+        raise Open311Error(400, f"the request of token {token!r} could not be opened: {row.error}")
+    ref = db.session.scalar(select(Case.ref).where(Case.id == row.case_id)) if row.case_id else None
+    return {"service_request_id": ref, "token": row.token}
