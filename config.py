@@ -20,6 +20,10 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def _ints(value: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in value.split(",") if part.strip())
+
+
 @dataclass
 class Settings:
     # Signs sessions, CSRF tokens and API bearer tokens. Set it in production.
@@ -52,8 +56,61 @@ class Settings:
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool(_env("RATELIMIT_ENABLED", "true")))
     # Session cookies: sent over HTTPS only when this is set (behind TLS in production).
     SESSION_COOKIE_SECURE: bool = field(default_factory=lambda: _bool(_env("SESSION_COOKIE_SECURE", "false")))
+    # Reports: the CJK font named in the PDF's CSS (fonts-wqy-microhei renders ~5x faster than Noto),
+    # how many overdue/reworked cases a report lists at most, and the monthly run as a UTC cron string
+    # (RQ 2.12 reads cron in UTC: 01:00 UTC on the 1st is 09:00 on the 1st in Asia/Shanghai).
+    REPORT_FONT: str = field(default_factory=lambda: _env("REPORT_FONT", "WenQuanYi Micro Hei"))
+    REPORT_CASE_LIST_LIMIT: int = field(default_factory=lambda: int(_env("REPORT_CASE_LIST_LIMIT", "40")))
+    REPORT_MONTHLY_CRON: str = field(default_factory=lambda: _env("REPORT_MONTHLY_CRON", "0 1 1 * *"))
+    # MQTT ingest (``flask ingest mqtt``). The client id names the broker-side persistent session
+    # (MQTT 5, clean_start off): keep it fixed per ingest process. Several processes share the
+    # work with a shared subscription group ($share/<group>/...); empty: a plain subscription.
+    MQTT_CLIENT_ID: str = field(default_factory=lambda: _env("MQTT_CLIENT_ID", "community-ingest"))
+    MQTT_SHARED_GROUP: str = field(default_factory=lambda: _env("MQTT_SHARED_GROUP", ""))
+    # Seconds the broker keeps the session (and queues messages) while the ingest is away.
+    MQTT_SESSION_EXPIRY: int = field(default_factory=lambda: int(_env("MQTT_SESSION_EXPIRY", str(7 * 86400))))
+    # Unacknowledged messages the broker may send ahead (MQTT 5 receive maximum): messages are
+    # acknowledged only after their batch commits, and Mosquitto's default of 20 would starve it.
+    MQTT_RECEIVE_MAXIMUM: int = field(default_factory=lambda: int(_env("MQTT_RECEIVE_MAXIMUM", "2000")))
+    # Devices put their key in every MQTT payload; false only where the broker authenticates devices.
+    MQTT_REQUIRE_KEY: bool = field(default_factory=lambda: _bool(_env("MQTT_REQUIRE_KEY", "true")))
+    # A batch of messages is committed at once: at most this many, gathered for at most this long.
+    INGEST_BATCH_SIZE: int = field(default_factory=lambda: int(_env("INGEST_BATCH_SIZE", "500")))
+    INGEST_BATCH_MS: int = field(default_factory=lambda: int(_env("INGEST_BATCH_MS", "20")))
+    # Message ids are remembered this long, so a redelivered message is applied once.
+    INGEST_DEDUP_HOURS: int = field(default_factory=lambda: int(_env("INGEST_DEDUP_HOURS", "48")))
+    DEAD_LETTER_DAYS: int = field(default_factory=lambda: int(_env("DEAD_LETTER_DAYS", "30")))
+    # A device silent this long is marked offline and raises a device_offline alarm.
+    DEVICE_OFFLINE_SECONDS: int = field(default_factory=lambda: int(_env("DEVICE_OFFLINE_SECONDS", "900")))
+    # Period of the offline check and of the sweep for alarm work whose job was lost.
+    DEVICE_SWEEP_SECONDS: int = field(default_factory=lambda: int(_env("DEVICE_SWEEP_SECONDS", "60")))
+    # Seconds the device directory of the ingest is trusted before it is reloaded.
+    DEVICE_CACHE_SECONDS: int = field(default_factory=lambda: int(_env("DEVICE_CACHE_SECONDS", "60")))
+    # Events one device may send over HTTP, and one address (a gateway for many devices), as
+    # Flask-Limiter rates; they replace API_RATE_LIMIT on that endpoint.
+    DEVICE_EVENT_RATE_LIMIT: str = field(default_factory=lambda: _env("DEVICE_EVENT_RATE_LIMIT", "120/minute"))
+    DEVICE_EVENT_IP_RATE_LIMIT: str = field(
+        default_factory=lambda: _env("DEVICE_EVENT_IP_RATE_LIMIT", "6000/minute"))
+    # Webhook pushes: seconds between retries (their count is the number of retries), timeout.
+    WEBHOOK_RETRY_SECONDS: tuple = field(
+        default_factory=lambda: _ints(_env("WEBHOOK_RETRY_SECONDS", "10,60,300,1800,7200")))
+    WEBHOOK_TIMEOUT_SECONDS: float = field(default_factory=lambda: float(_env("WEBHOOK_TIMEOUT_SECONDS", "5")))
+    # Access control (7.3.3, 7.3.8): minutes an account stays locked after too many failed
+    # logins; the API rate for users' tokens (API clients carry their own); audit retention
+    # in days (at least 30: younger entries cannot be deleted).
+    LOCKOUT_MINUTES: int = field(default_factory=lambda: int(_env("LOCKOUT_MINUTES", "15")))
+    API_RATE_LIMIT: str = field(default_factory=lambda: _env("API_RATE_LIMIT", "600/minute"))
+    AUDIT_RETENTION_DAYS: int = field(default_factory=lambda: max(30, int(_env("AUDIT_RETENTION_DAYS", "180"))))
     # Log SQL statements (debugging only).
     SQL_ECHO: bool = field(default_factory=lambda: _bool(_env("SQL_ECHO", "false")))
+    # SM4 key (32 hex digits, 128 bits) encrypting residents' personal fields (phone) at rest.
+    # The default is the GB/T 32907 sample key: for development only, set your own in production.
+    SM4_KEY: str = field(default_factory=lambda: _env("SM4_KEY", "0123456789abcdeffedcba9876543210"))
+    # Per-IP limits (Flask-Limiter syntax) on the public request form, the tracking lookup
+    # and Open311 POST requests.
+    REQUEST_RATE_LIMIT: str = field(default_factory=lambda: _env("REQUEST_RATE_LIMIT", "5 per minute;30 per hour"))
+    TRACK_RATE_LIMIT: str = field(default_factory=lambda: _env("TRACK_RATE_LIMIT", "20 per minute"))
+    OPEN311_POST_RATE_LIMIT: str = field(default_factory=lambda: _env("OPEN311_POST_RATE_LIMIT", "30 per minute"))
     TESTING: bool = False
 
     def as_flask_config(self) -> dict:
@@ -67,4 +124,16 @@ def load_settings(overrides: dict | None = None) -> Settings:
         if not hasattr(settings, key):
             raise KeyError(f"unknown setting {key!r}")
         setattr(settings, key, value)
+    _check_sm4_key(settings.SM4_KEY)
     return settings
+
+
+def _check_sm4_key(value: str) -> None:
+    """Fail at start-up, not at the first phone number, when the SM4 key is malformed."""
+    try:
+        key = bytes.fromhex(value)
+    except (TypeError, ValueError):
+        key = b""
+    if len(key) != 16:
+        raise ValueError("SM4_KEY must be 32 hex digits (a 128-bit key), e.g. from "
+                         "`python -c 'import secrets; print(secrets.token_hex(16))'`")

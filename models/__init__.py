@@ -1,12 +1,20 @@
 """All models, imported here so the metadata (and Alembic) see every table."""
+from models.access import ApiClient, AuditEntry, IpBlock, Role
+from models.alarms import Alarm, DeadLetter, DeviceCommand, IngestedMessage, Measurement, WebhookSubscription
 from models.base import transaction, utcnow
 from models.cases import Case, CaseEvent, ProcessSpec, Task
 from models.devices import Device
 from models.org import Grid, OrgUnit
 from models.people import User, user_grids
 from models.photos import Photo
+from models.reports import Report
+from models.residents import Address, Open311Client, Open311Token
 
 __all__ = [
     "Case", "CaseEvent", "Device", "Grid", "OrgUnit", "Photo", "ProcessSpec", "Task", "User",
     "transaction", "user_grids", "utcnow",
+    "Report",
+    "Address", "Open311Client", "Open311Token",
+    "ApiClient", "AuditEntry", "IpBlock", "Role",
+    "Alarm", "DeadLetter", "DeviceCommand", "IngestedMessage", "Measurement", "WebhookSubscription",
 ]

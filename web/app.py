@@ -52,6 +52,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     redis.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Flask-Limiter keeps the key prefix of the first app it was bound to; each app (one per
+    # process in production, one per test) must count under its own.
+    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: settings.COMMUNITY_TZ)
     with app.app_context():
@@ -59,17 +62,31 @@ def create_app(config_overrides: dict | None = None) -> Flask:
             _serialise_sqlite_writers(db.engine)
 
     from web.access import register_access
+    from web.admin import admin_bp
     from web.api import api_bp
     from web.audit import register_audit
     from web.auth import auth_bp
+    from web.case_pages import case_pages_bp
     from web.commands import register_commands
     from web.errors import register_error_handlers
+    from web.inbox import inbox_bp
+    from web.open311 import open311_bp
     from web.photos import photos_bp
+    from web.reports import reports_bp
+    from web.requests import requests_bp
 
     # The API authenticates with bearer tokens, not cookies: no CSRF there.
     csrf.exempt(api_bp)
-    for blueprint in (api_bp, auth_bp, photos_bp):
+    # Open311 clients authenticate with api_key, not cookies.
+    csrf.exempt(open311_bp)
+    # Blueprints before register_access: the inbox's poll hook must run before the access guard.
+    for blueprint in (api_bp, auth_bp, photos_bp, reports_bp, requests_bp, open311_bp, inbox_bp, case_pages_bp,
+                      admin_bp):
         app.register_blueprint(blueprint)
+    # Each request starts with an empty ``g``. It does anyway in production; where an app
+    # context is already pushed (tests, shell) Flask would otherwise carry ``g`` - the signed-in
+    # user included - from one request to the next.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     register_access(app)
     register_audit(app)
     register_error_handlers(app)
@@ -81,6 +98,13 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     # SpiffWorkflow logs every state change at INFO: too loud, and slow on the hot path.
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
+
+
+def _fresh_request_globals() -> None:
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 def select_locale() -> str:

@@ -18,6 +18,9 @@ from models import AuditEntry, transaction
 from web.access import client_ip
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Readings from devices are kept as alarms, measurements and dead letters of their own; they
+# are not operations of a person and would swamp the log.
+NOT_AUDITED = {"api.device_event"}
 
 
 def operator() -> tuple[int | None, str]:
@@ -57,7 +60,7 @@ def _audit_committed_write(session) -> None:
     if not (session.new or session.dirty or session.deleted):
         return
     if has_request_context():
-        if request.method not in SAFE_METHODS and not g.get("audited"):
+        if request.method not in SAFE_METHODS and not g.get("audited") and request.endpoint not in NOT_AUDITED:
             audit_entry(_operation(), "ok")
         return
     command = click.get_current_context(silent=True)
@@ -76,7 +79,7 @@ def _audit_committed_write(session) -> None:
 def register_audit(app: Flask) -> None:
     @app.after_request
     def _audit_other_writes(response):
-        if request.method in SAFE_METHODS or g.get("audited") or request.endpoint == "static":
+        if request.method in SAFE_METHODS or g.get("audited") or request.endpoint in NOT_AUDITED | {"static"}:
             return response
         result = "ok" if response.status_code < 400 else ("refused" if response.status_code < 500 else "error")
         db.session.rollback()

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import ProcessSpec
+from models import ProcessSpec, utcnow
 from workflows.engine import ENGINE_VERSION, spec_from_json, spec_to_json
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -74,16 +76,16 @@ def _database() -> str:
 
 
 def _store(loaded: LoadedSpec) -> None:
-    if db.session.get(ProcessSpec, loaded.hash) is None:
-        db.session.add(ProcessSpec(
-            hash=loaded.hash, process_id=loaded.process_id, engine_version=ENGINE_VERSION,
-            spec=spec_to_json(loaded.spec, loaded.subprocess_specs),
-        ))
-        db.session.flush()
-        # Remembered only once the row is committed (see the listeners below).
-        db.session.info.setdefault("pending_specs", set()).add((_database(), loaded.hash))
-    else:
-        _stored.add((_database(), loaded.hash))
+    """Insert the spec unless it is there; two processes opening their first case at once
+    both try, and the database keeps one (ON CONFLICT DO NOTHING)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(ProcessSpec).values(
+        hash=loaded.hash, process_id=loaded.process_id, engine_version=ENGINE_VERSION,
+        spec=spec_to_json(loaded.spec, loaded.subprocess_specs), created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["hash"]))
+    # Remembered only once the row is committed (see the listeners below).
+    db.session.info.setdefault("pending_specs", set()).add((_database(), loaded.hash))
 
 
 @event.listens_for(Session, "after_commit")

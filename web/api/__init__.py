@@ -93,5 +93,14 @@ def _bad_body(exc: BadBody):
 def openapi_document():
     return jsonify(build_document(current_app))
 
-from web.api import admin_org, admin_security, admin_users, cases, grids, tasks  # noqa: E402,F401  (routes register on import)
-from web.api import alarms, devices  # noqa: E402,F401  (device ingest and sharing)
+# Routes register on import.
+from web.api import (  # noqa: E402,F401
+    admin_org,
+    admin_security,
+    admin_users,
+    alarms,
+    cases,
+    devices,
+    grids,
+    tasks,
+)

@@ -5,10 +5,14 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
+    from web.commands.backup import backup_command, restore_command
     from web.commands.cases import cases_cli
     from web.commands.demo import demo_command
+    from web.commands.ingest import ingest_cli
+    from web.commands.reports import reports_cli
     from web.commands.services import scheduler_command, timers_cli, worker_command
     from web.commands.users import users_cli
 
-    for command in (cases_cli, users_cli, demo_command, worker_command, scheduler_command, timers_cli):
+    for command in (cases_cli, users_cli, demo_command, worker_command, scheduler_command, timers_cli,
+                    reports_cli, backup_command, restore_command, ingest_cli):
         app.cli.add_command(command)

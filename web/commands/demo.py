@@ -12,6 +12,7 @@ from handlers.departments import DEPARTMENTS
 from handlers.grids import invalidate_grid_index
 from models import Device, Grid, OrgUnit, User, transaction
 from models.devices import DEVICE_KINDS
+from web.commands.demo_residents import DEMO_OPEN311_KEY, add_demo_residents
 
 DEMO_PASSWORD = "demo1234"
 # Two communities side by side, each three grids wide (lon, lat; WGS84).
@@ -21,7 +22,12 @@ COMMUNITIES = [
 ]
 GRID_WIDTH, LAT_SOUTH, LAT_NORTH = 0.010, 30.270, 30.280
 GRID_STAFF_ROLES = ("grid_admin", "police", "environment", "mediator", "property")
-STAFF_NAMES = ("王", "李", "张", "刘", "陈", "杨")
+# Named responsible people of each grid (9.1.3): five per grid, thirty in all.
+STAFF_NAMES = (
+    "王建国", "李秀英", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷",
+    "徐强", "孙丽", "马超", "朱琳", "胡斌", "郭芳", "何勇", "高洁", "林涛", "罗娟",
+    "郑凯", "梁燕", "谢鹏", "宋雪", "唐亮", "许慧", "韩冰", "冯刚", "邓颖", "曹阳",
+)
 
 
 def device_key(code: str) -> str:
@@ -57,8 +63,8 @@ def build_demo_community() -> dict:
                 grid = Grid(
                     code=f"{prefix}-0{i + 1}", name=f"{name}第{i + 1}网格", community=community,
                     boundary=_box(g_west, LAT_SOUTH, g_west + GRID_WIDTH, LAT_NORTH),
-                    staff={role: f"{STAFF_NAMES[(c_index * 3 + i) % 6]}{role_n}"
-                           for role_n, role in enumerate(GRID_STAFF_ROLES, 1)},
+                    staff={role: STAFF_NAMES[(c_index * 3 + i) * 5 + n]
+                           for n, role in enumerate(GRID_STAFF_ROLES)},
                 )
                 grids.append(grid)
                 db.session.add(grid)
@@ -84,6 +90,7 @@ def build_demo_community() -> dict:
         db.session.add_all(users)
         devices = _demo_devices(grids)
         db.session.add_all(devices)
+        add_demo_residents(communities, grids)
     invalidate_grid_index()
     return {"created": True, "grids": len(grids), "users": len(users), "devices": len(devices)}
 
@@ -115,3 +122,4 @@ def demo_command():
                    f"{made['devices']} devices")
     click.echo(f"accounts: admin, dispatcher, dispatcher2, supervisor, gw01..gw06, dept_<department>;"
                f" password {DEMO_PASSWORD}")
+    click.echo(f"Open311: /open311/v2/services.json; api_key {DEMO_OPEN311_KEY}")
