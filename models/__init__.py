@@ -2,7 +2,7 @@
 from models.access import ApiClient, AuditEntry, IpBlock, Role
 from models.alarms import Alarm, DeadLetter, DeviceCommand, IngestedMessage, Measurement, WebhookSubscription
 from models.base import transaction, utcnow
-from models.cases import Case, CaseEvent, ProcessSpec, Task
+from models.cases import Case, CaseEvent, CaseSearch, ProcessSpec, Task
 from models.devices import Device
 from models.org import Grid, OrgUnit
 from models.people import User, user_grids
@@ -11,7 +11,7 @@ from models.reports import Report
 from models.residents import Address, Open311Client, Open311Token
 
 __all__ = [
-    "Case", "CaseEvent", "Device", "Grid", "OrgUnit", "Photo", "ProcessSpec", "Task", "User",
+    "Case", "CaseEvent", "CaseSearch", "Device", "Grid", "OrgUnit", "Photo", "ProcessSpec", "Task", "User",
     "transaction", "user_grids", "utcnow",
     "Report",
     "Address", "Open311Client", "Open311Token",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -118,6 +119,18 @@ class Task(db.Model):
 
     case: Mapped[Case] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class CaseSearch(db.Model):
+    """The search grams of a case (handlers.search), written once when it opens."""
+
+    __tablename__ = "case_search"
+    __table_args__ = (Index("ix_case_search_grams", "grams", postgresql_using="gin"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    grams: Mapped[list] = mapped_column(JSON().with_variant(ARRAY(Text), "postgresql"))
+
+    case: Mapped[Case] = relationship()
 
 
 class CaseEvent(db.Model):

@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from flask import g
-from sqlalchemy import ARRAY, Text, and_, cast, exists, false, func, literal_column, not_, or_, select
+from sqlalchemy import ARRAY, Text, and_, cast, exists, false, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.sql.elements import ColumnElement
 
 from extensions import db, redis
-from models import Case, Grid, Task, User, user_grids, utcnow
+from models import Case, CaseSearch, Grid, Task, User, user_grids, utcnow
 from web.api.tasks import workable_tasks_query
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,6 @@ BOARD_PAGE = 50
 # view: such big counts are kept this long (small ones are always counted live).
 BIG_COUNT, BIG_COUNT_SECONDS = 5000, 15
 MAX_TERMS = 8
-# Must be the very expression of the GIN index ix_cases_search_grams (migration 4b6e2a9c1f70).
-SEARCH_GRAMS = literal_column("case_search_grams(cases.title || ' ' || cases.description)", ARRAY(Text))
 WIDE_ROLES = {"admin", "supervisor"}
 
 
@@ -165,7 +163,8 @@ def term_condition(term: str, dialect: str, *, gram_index: bool = True) -> Colum
         hit = or_(Case.title.icontains(term, autoescape=True), Case.description.icontains(term, autoescape=True))
     grams = query_grams(term)
     if dialect == "postgresql" and gram_index and grams:
-        hit = and_(SEARCH_GRAMS.op("@>")(cast(array(grams), ARRAY(Text))), hit)
+        hit = and_(Case.id.in_(select(CaseSearch.case_id).where(
+            CaseSearch.grams.op("@>")(cast(array(grams), ARRAY(Text))))), hit)
     return hit
 
 

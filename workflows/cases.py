@@ -8,7 +8,8 @@ from sqlalchemy import select, text
 from extensions import db
 from handlers.categories import CATEGORIES, UnknownCategory, category
 from handlers.grids import place_point
-from models import Case, Device, Grid, OrgUnit, transaction, utcnow
+from handlers.search import search_grams
+from models import Case, CaseSearch, Device, Grid, OrgUnit, transaction, utcnow
 from models.cases import CASE_SOURCES, SEVERITIES
 from workflows.engine import ENGINE_VERSION, SERIALIZER_VERSION, new_workflow
 from workflows.errors import Invalid
@@ -122,6 +123,7 @@ def open_case(req: CaseRequest, actor: Actor = SYSTEM, reporter_id: int | None =
         case.id = next_case_id()
         case.ref = f"{opened_at:%y%m%d}{case.id:06d}"
         db.session.add(case)
+        db.session.add(CaseSearch(case=case, grams=search_grams(case.title, case.description)))
         record(case, "opened", actor, data={
             "category": cat.code, "severity": severity, "source": req.source,
             "grid_id": grid_id, "community_id": community_id,
