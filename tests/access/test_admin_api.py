@@ -115,3 +115,24 @@ def test_users_import_from_excel_with_row_errors(client, auth):
     assert ok.json == {"imported": 2}
     junk = client.post("/api/v1/users/import", headers=admin, data={"file": (io.BytesIO(b"not excel"), "u.xlsx")})
     assert junk.status_code == 422 and "not an Excel workbook" in junk.json["message"]
+
+
+def test_grids_import_from_excel(client, auth):
+    admin = auth("admin")
+    book = load_workbook(io.BytesIO(client.get("/api/v1/grids/template.xlsx", headers=admin).data))
+    sheet = book.active
+    sheet.append(["CY-04", "翠苑社区第4网格", "cuiyuan", "not geojson"])
+    out = io.BytesIO()
+    book.save(out)
+    res = client.post("/api/v1/grids/import.xlsx", headers=admin, data={"file": (io.BytesIO(out.getvalue()), "g.xlsx")})
+    assert res.status_code == 422 and [r["row"] for r in res.json["details"]["rows"]] == [4]
+    sheet.delete_rows(4)
+    out = io.BytesIO()
+    book.save(out)
+    res = client.post("/api/v1/grids/import.xlsx", headers=admin, data={"file": (io.BytesIO(out.getvalue()), "g.xlsx")})
+    assert res.json == {"imported": 1}
+    grid = db.session.scalar(select(Grid).where(Grid.code == "JX-04"))
+    assert grid.staff["grid_admin"] == "王建国" and grid.boundary["type"] == "Polygon"
+    case = client.post("/api/v1/cases", headers=auth("gw01"),
+                       json={"category": "repair", "lat": 30.285, "lon": 120.105, "description": "x"})
+    assert case.json["grid"] == "JX-04"

@@ -47,6 +47,7 @@ POLICY: dict[str, set[str]] = {
     "api.create_case": CASES_API, "api.show_case": CASES_API, "api.list_tasks": CASES_API,
     "api.claim": CASES_API, "api.unclaim": CASES_API, "api.complete": CASES_API, "api.upload_photo": CASES_API,
     "api.list_grids": STAFF, "api.put_grid": ADMIN, "api.remove_grid": ADMIN, "api.import_grids": ADMIN,
+    "api.grids_template": ADMIN, "api.import_grid_sheet": ADMIN,
     "api.list_devices": DEVICES_API, "api.show_device": DEVICES_API, "api.register_device": ADMIN,
     "api.change_device": ADMIN, "api.remove_device": ADMIN, "api.new_key": ADMIN,
     "api.device_template": ADMIN, "api.import_device_sheet": ADMIN, "api.device_event": NOBODY,
