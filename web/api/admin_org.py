@@ -149,19 +149,24 @@ def import_users():
     if upload is None:
         raise BadBody(400, "bad_request", "send the workbook as multipart field 'file'")
     rows = read_rows(upload.read(), [c for c, _ in USER_COLUMNS])
-    errors, created = [], 0
+    return jsonify({"imported": _import_all(rows, lambda row: create_account(_account_row(row)), "account")})
+
+
+def _import_all(rows: list[tuple[int, dict]], save_row, key: str) -> int:
+    """Save every row or none: each row in a savepoint, so all wrong rows are reported at once."""
+    errors, saved = [], 0
     with transaction():
         for number, row in rows:
             try:
                 with db.session.begin_nested():
-                    create_account(_account_row(row))
+                    save_row(row)
                     db.session.flush()
-                created += 1
+                saved += 1
             except CaseError as exc:
-                errors.append({"row": number, "account": row.get("account"), "message": exc.message})
+                errors.append({"row": number, key: row.get(key), "message": exc.message})
         if errors:
             raise Invalid(f"{len(errors)} row(s) are wrong; nothing was imported", details={"rows": errors})
-    return jsonify({"imported": created})
+    return saved
 
 
 def _account_row(row: dict) -> dict:
@@ -202,19 +207,12 @@ def import_grid_sheet():
     if upload is None:
         raise BadBody(400, "bad_request", "send the workbook as multipart field 'file'")
     rows = read_rows(upload.read(), [c for c, _ in GRID_COLUMNS])
-    errors, saved = [], 0
-    with transaction():
-        for number, row in rows:
-            try:
-                with db.session.begin_nested():
-                    save_grid(row["code"], row["name"], row["community"], _geometry(row["boundary"]),
-                              {k: row[k] for k, _ in GRID_COLUMNS[4:] if row.get(k)})
-                saved += 1
-            except CaseError as exc:
-                errors.append({"row": number, "code": row.get("code"), "message": exc.message})
-        if errors:
-            raise Invalid(f"{len(errors)} row(s) are wrong; nothing was imported", details={"rows": errors})
-    return jsonify({"imported": saved})
+
+    def save_row(row: dict) -> None:
+        save_grid(row["code"], row["name"], row["community"], _geometry(row["boundary"]),
+                  {k: row[k] for k, _ in GRID_COLUMNS[4:] if row.get(k)})
+
+    return jsonify({"imported": _import_all(rows, save_row, "code")})
 
 
 def _geometry(text: str) -> dict:
