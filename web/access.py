@@ -85,16 +85,9 @@ def _session_expired(user) -> str | None:
     return None
 
 
-# What one request learns about its caller. ``g`` outlives a request when an app context is
-# already pushed (tests, CLI), so these are cleared as each request starts.
-REQUEST_SCOPED = ("user", "api_client", "principal_name", "audited", "functions", "api_groups")
-
-
 def register_access(app: Flask) -> None:
     @app.before_request
     def _guard():
-        for name in REQUEST_SCOPED:
-            g.pop(name, None)
         if request.path.startswith(("/api/", "/open311/")) and ip_is_blocked(client_ip()):
             return error_response(403, "ip_blocked", "requests from this address are blocked")
         if current_user.is_authenticated:

@@ -29,12 +29,7 @@ def _request_start():
     """Looking for new tasks is not user activity: the idle-session clock must keep running.
     Runs before the access guard (blueprints are registered before it) and remembers when the
     user last really acted, so ``updates`` can put it back after the guard refreshed it.
-
-    Also forgets the language chosen for an earlier request: Flask-Babel keeps it in ``g``,
-    which outlives a request where an app context is already pushed (tests, CLI)."""
-    g.pop("_flask_babel", None)
-    g.pop("last_activity", None)
-    g.pop("grid_ids_of", None)
+    (``g`` starts empty for every request: see web.app.)"""
     if request.endpoint == "inbox.updates":
         g.last_activity = session.get("seen")
 

@@ -7,7 +7,6 @@ import re
 import threading
 
 import pytest
-from flask import g
 from PIL import Image
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -132,21 +131,10 @@ def close_if_asked(case: Case) -> Case:
 
 
 @pytest.fixture(autouse=True)
-def fresh_g_per_request(request):
-    """The app fixture keeps one app context for a whole test, and a test-client request reuses
-    it: Flask's ``g``, where Flask-Login and Flask-WTF cache the user and the CSRF token, would
-    carry one client's user and token into the next client's request."""
-
+def browser_on_one_backend(request):
+    """The browser tests run on SQLite only. (``g`` starts empty for every request: web.app.)"""
     if request.node.get_closest_marker("browser") and request.getfixturevalue("backend") != "sqlite":
         pytest.skip("the browser test runs on one backend (SQLite)")
-    if "app" not in request.fixturenames:
-        return
-
-    def forget():
-        for name in list(g):
-            g.pop(name, None)
-
-    request.getfixturevalue("app").before_request_funcs.setdefault(None, []).insert(0, forget)
 
 
 @pytest.fixture

@@ -92,6 +92,11 @@ def test_redis_down_leaves_the_timer_to_the_sweep(demo, monkeypatch):
         raise RedisConnectionError("refused")
 
     monkeypatch.setattr(type(redis.queue("timers")), "enqueue_at", refuse)
-    case = accept_and_dispatch(new_case("manhole_tilt"))  # still commits
+    case = accept_and_dispatch(new_case("manhole_tilt"))  # the case still commits
     schedule_timer(case.id, case.due_at)  # logs, does not raise
-    assert case.next_timer_at == case.due_at
+    monkeypatch.undo()
+    assert ScheduledJobRegistry(queue=redis.queue("timers")).get_job_ids() == []  # no job at all
+    with time_machine.travel(case.due_at + timedelta(minutes=1), tick=False):
+        assert sweep_timers() == 1
+    db.session.rollback()
+    assert db.session.get(Case, case.id).escalated
