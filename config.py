@@ -36,9 +36,18 @@ class Settings:
     REDIS_URL: str = field(default_factory=lambda: _env("REDIS_URL", "redis://127.0.0.1:6379/0"))
     # Prefix of every RQ queue name, so test runs and the demo do not share queues.
     QUEUE_PREFIX: str = field(default_factory=lambda: _env("QUEUE_PREFIX", "community"))
-    # MQTT broker the ingest service subscribes to.
+    # MQTT broker the ingest service subscribes to. 1884, not 1883: the project runs its own
+    # Mosquitto (broker/mosquitto.conf: persistence, no queue limit, device accounts and ACLs),
+    # and a Debian machine's own Mosquitto already holds 1883 with a config that drops messages.
     MQTT_HOST: str = field(default_factory=lambda: _env("MQTT_HOST", "127.0.0.1"))
-    MQTT_PORT: int = field(default_factory=lambda: int(_env("MQTT_PORT", "1883")))
+    MQTT_PORT: int = field(default_factory=lambda: int(_env("MQTT_PORT", "1884")))
+    # The address the project's broker listens on (scripts/broker.sh); TLS set-up: docs/devices.md.
+    MQTT_BROKER_BIND: str = field(default_factory=lambda: _env("MQTT_BROKER_BIND", "127.0.0.1"))
+    # The broker account of the ingest and of linkage commands (devices sign in with code and
+    # key). The name cannot be a device code ('@'); an empty password means the one generated
+    # into DATA_DIR/broker/service-password on first use (mode 600) and reused by every process.
+    MQTT_USERNAME: str = field(default_factory=lambda: _env("MQTT_USERNAME", "ingest@service"))
+    MQTT_PASSWORD: str = field(default_factory=lambda: _env("MQTT_PASSWORD", ""))
     # The community's time zone: pages and reports show times in it; storage is UTC.
     COMMUNITY_TZ: str = field(default_factory=lambda: _env("COMMUNITY_TZ", "Asia/Shanghai"))
     # Seconds between sweeps for timers whose RQ job was lost.

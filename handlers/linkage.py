@@ -4,10 +4,15 @@ A fire alarm unlocks the door controllers of its building (6.2.1.5 e) and sounds
 monitoring room's sound and light units (6.2.2.2); gas and fence intrusion sound them too
 (6.2.1.6). Every command is kept in ``device_commands`` and recorded on the alarm's case.
 Commands carry a ``cmd_id`` that is the same when a command is sent again (after a crash
-between publishing and recording), so a device can ignore the repeat.
+between publishing and recording), so a device can ignore the repeat, and a signature the
+device checks before it acts (an unlock above all): HMAC-SHA256 of the command, keyed with the
+SHA-256 of the target device's own key (docs/devices.md, section 6). Only the service account
+may publish on ``.../cmd`` (the broker's ACL); the signature holds even past the broker.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import threading
@@ -19,6 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from extensions import db
+from handlers.broker_account import service_credentials
 from models import Alarm, Case, CaseEvent, Device, DeviceCommand, OrgUnit, transaction, utcnow
 
 log = logging.getLogger(__name__)
@@ -47,6 +53,17 @@ class Command:
     payload: dict
 
 
+def command_signature(payload: dict, key_hash: str | None) -> str:
+    """HMAC-SHA256 (hex) of the command without ``sig``, as compact JSON with sorted keys and
+    UTF-8 text, keyed with the device key's SHA-256 in hex (what the device computes from its
+    key; we keep nothing else of it). A device without a key gets an empty signature."""
+    if not key_hash:
+        return ""
+    body = json.dumps({k: v for k, v in payload.items() if k != "sig"}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False).encode()
+    return hmac.new(key_hash.encode(), body, hashlib.sha256).hexdigest()
+
+
 def plan_commands(alarm: Alarm, case_ref: str | None) -> list[Command]:
     """The commands an alarm sets off: door controllers of its building, sound/light units of
     its community. Empty when its category has no linkage."""
@@ -69,6 +86,7 @@ def plan_commands(alarm: Alarm, case_ref: str | None) -> list[Command]:
                        "ts": utcnow().isoformat()}
             if action == "sound_light":
                 payload.update(mode="on", pattern=PATTERNS[alarm.category], duration_s=300)
+            payload["sig"] = command_signature(payload, target.key_hash)
             commands.append(Command(target.id, target.code, action,
                                     f"community/{community.code}/{target.kind}/{target.code}/cmd", payload))
     return commands
@@ -113,11 +131,13 @@ def link_alarm(alarm_id: int) -> list[Command]:
 class _Publisher:
     """One MQTT connection per process for commands, made on first use and again after a failure."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, username: str, password: str) -> None:
         self.connected = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=f"community-cmd-{uuid.uuid4().hex[:8]}")
-        self.client.on_connect = lambda *args: self.connected.set()
+        # The service account: the broker lets no one else publish on .../cmd.
+        self.client.username_pw_set(username, password)
+        self.client.on_connect = lambda _c, _u, _f, reason, _p: None if reason.is_failure else self.connected.set()
         self.client.connect(host, port, keepalive=30)
         self.client.loop_start()
         if not self.connected.wait(PUBLISH_TIMEOUT):
@@ -141,10 +161,12 @@ _publishers: dict[tuple[str, int], _Publisher] = {}
 
 def _publish(command: Command) -> str | None:
     """Publish one command with QoS 1; None when the broker acknowledged it, else the error."""
-    where = (current_app.config["MQTT_HOST"], current_app.config["MQTT_PORT"])
+    config = current_app.config
+    where = (config["MQTT_HOST"], config["MQTT_PORT"])
     with _lock:
         try:
-            publisher = _publishers.get(where) or _publishers.setdefault(where, _Publisher(*where))
+            publisher = _publishers.get(where) or _publishers.setdefault(
+                where, _Publisher(*where, *service_credentials(config)))
             publisher.publish(command.topic, command.payload)
             return None
         except (OSError, RuntimeError, ValueError, TimeoutError) as exc:

@@ -7,6 +7,7 @@ are queued only after the commit; the alarm rows say what is outstanding if that
 """
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +15,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from extensions import db
 from integrations.alarm_store import AlarmChanges, LostRace, SignalAt, apply_signals
@@ -28,12 +29,15 @@ from integrations.kinds import (
     kind_spec,
     offline_signal,
 )
-from integrations.payloads import Rejected, parse_event, parse_status, parse_topic
+from integrations.payloads import Rejected, parse_event, parse_status, parse_topic, storable_text
 from models import DeadLetter, Device, IngestedMessage, Measurement, transaction, utcnow
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 4
-PAYLOAD_KEPT = 4000  # characters of a rejected payload kept in the dead letter
+PAYLOAD_KEPT = 4000  # characters (or bytes, in base64) of a rejected payload kept in the dead letter
+# SQLSTATEs of a database that is away or busy, not of a message it refuses: connection
+# exceptions (08...), shutdown and restart (57P01-57P03), too many connections, lost races.
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03", "53300", "40001", "40P01")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Incoming:
     received_at: datetime
     topic: str | None = None
     device_id: int | None = None
+    device_code: str | None = None  # HTTP: the device named by its code instead of its id
     key: str | None = None
     remote_addr: str | None = None
 
@@ -87,9 +92,13 @@ def decode(incoming: Incoming, index: int = 0) -> _Decoded:
                                                  f"publish on community/{device.community}/{device.kind}/"
                                                  f"{device.code}/{channel}")
     else:
-        device = device_by_id(incoming.device_id) if incoming.device_id is not None else None
+        if incoming.device_id is not None:
+            device = device_by_id(incoming.device_id)
+        else:
+            device = device_by_code(incoming.device_code or "")
         if device is None:
-            raise Rejected("unknown_device", f"no device {incoming.device_id} is registered")
+            named = incoming.device_id if incoming.device_id is not None else incoming.device_code
+            raise Rejected("unknown_device", f"no device {storable_text(str(named))!r} is registered")
         _check_key(device, incoming.key, "X-Device-Key header")
         channel = "event"
     if channel == "status":
@@ -214,20 +223,83 @@ def _presence(items: list[_Decoded], now: datetime) -> list[SignalAt]:
     return signals
 
 
+def database_unavailable(exc: Exception) -> bool:
+    """Whether a database error means "try again later" (the server is away, restarting, busy)
+    rather than "this message cannot be stored": only the latter is dead-lettered."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc, "connection_invalidated", False) or "database is locked" in str(exc.orig):
+        return True
+    state = getattr(exc.orig, "sqlstate", None)
+    return state is None or state.startswith("08") or state in _UNAVAILABLE_STATES
+
+
+def ingest_isolated(batch: list[Incoming]) -> list[Outcome]:
+    """``ingest_batch``, with every message accounted for: when the batch fails for a reason
+    other than the database being away, its messages are applied one by one, and one that
+    still fails is kept as a ``processing_failed`` dead letter. Raises only when the database
+    is unavailable (nothing of the batch is then committed: apply it again later)."""
+    try:
+        return ingest_batch(batch)
+    except Exception as exc:
+        db.session.rollback()
+        if database_unavailable(exc):
+            raise
+        if len(batch) > 1:
+            log.exception("a batch of %d failed; applying its messages one by one", len(batch))
+        else:
+            error = exc
+    if len(batch) > 1:
+        return [outcome for incoming in batch for outcome in ingest_isolated([incoming])]
+    log.error("message on %r failed (%s: %s); kept as a dead letter", batch[0].topic or batch[0].device_id,
+              type(error).__name__, error, exc_info=error)
+    reject_unprocessable(batch[0], error)
+    return [Outcome("rejected", "processing_failed", "the message could not be processed; it was kept "
+                    "for the administrators", batch[0].device_id)]
+
+
+def _kept_payload(payload: bytes) -> tuple[str, str]:
+    """(text, encoding) of a payload's first bytes for its dead letter: text when it is UTF-8
+    without NUL, else base64 of the raw bytes, so whatever was sent can be looked at later."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\x00" not in text:
+        return text[:PAYLOAD_KEPT], "utf-8"
+    return base64.b64encode(payload[:PAYLOAD_KEPT]).decode("ascii"), "base64"
+
+
 def _dead_letter(incoming: Incoming, exc: Rejected, now: datetime) -> dict:
-    code = None
+    code = incoming.device_code
     if incoming.topic:
         parts = incoming.topic.split("/")
-        code = parts[3][:64] if len(parts) > 3 else None
-    return {"received_at": now, "channel": incoming.channel, "topic": (incoming.topic or "")[:255] or None,
-            "device_code": code, "device_id": incoming.device_id, "reason": exc.reason,
-            "detail": exc.detail[:2000], "payload": incoming.payload[:PAYLOAD_KEPT].decode("utf-8", "replace"),
-            "remote_addr": incoming.remote_addr}
+        code = parts[3] if len(parts) > 3 else None
+    payload, encoding = _kept_payload(incoming.payload)
+    text = {"topic": (incoming.topic or "")[:255] or None, "device_code": (code or "")[:64] or None,
+            "detail": exc.detail[:2000], "remote_addr": (incoming.remote_addr or "")[:64] or None}
+    return {"received_at": now, "channel": incoming.channel, "device_id": incoming.device_id,
+            "reason": exc.reason[:32], "payload": payload, "payload_encoding": encoding,
+            **{name: storable_text(value) if value else value for name, value in text.items()}}
 
 
 def reject_unprocessable(incoming: Incoming, error: Exception) -> None:
     """Keep a message that failed for a reason of ours (not the device's) as a dead letter, so
-    one poisonous message cannot stop the ingest."""
-    with transaction():
-        db.session.execute(insert(DeadLetter), [_dead_letter(
-            incoming, Rejected("processing_failed", f"{type(error).__name__}: {error}"), utcnow())])
+    one poisonous message cannot stop the ingest. Raises only when the database is away."""
+    detail = storable_text(f"{type(error).__name__}: {error}")
+    try:
+        with transaction():
+            db.session.execute(insert(DeadLetter), [_dead_letter(
+                incoming, Rejected("processing_failed", detail), utcnow())])
+        return
+    except Exception as exc:  # noqa: BLE001 - the last resort below must run whatever failed here
+        if database_unavailable(exc):
+            raise
+        log.exception("the dead letter of a message on %r failed; keeping its bytes only", incoming.topic)
+    with transaction():  # the bare minimum, all of it storable whatever the message was
+        db.session.execute(insert(DeadLetter), [{
+            "received_at": utcnow(), "channel": incoming.channel, "reason": "processing_failed",
+            "detail": type(error).__name__, "payload_encoding": "base64",
+            "payload": base64.b64encode(incoming.payload[:PAYLOAD_KEPT]).decode("ascii")}])

@@ -25,11 +25,11 @@ from flask import Flask
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from extensions import db
+from handlers.broker_account import service_credentials
 from integrations.alarm_work import sweep_alarm_work
-from integrations.ingest import Incoming, ingest_batch, reject_unprocessable
+from integrations.ingest import Incoming, database_unavailable, ingest_isolated
 from integrations.payloads import TOPIC_CHANNELS, TOPIC_ROOT
 from models import utcnow
 
@@ -63,6 +63,8 @@ class IngestService:
         self.topics = [f"{prefix}{TOPIC_ROOT}/+/+/+/{channel}" for channel in TOPIC_CHANNELS]
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config["MQTT_CLIENT_ID"],
                                   protocol=mqtt.MQTTv5, manual_ack=True)
+        self.client.username_pw_set(*service_credentials(config))
+        # paho reconnects by itself, also when the broker was away at the start: wait, never exit.
         self.client.reconnect_delay_set(1, 30)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *args: self.subscribed.set()
@@ -115,9 +117,9 @@ class IngestService:
         """Work left by a predecessor killed between a commit and its enqueue."""
         try:
             queued = sweep_alarm_work(grace_seconds=0)
-        except (OperationalError, InterfaceError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the sweep is a courtesy; the ingest must start regardless
             db.session.rollback()
-            log.warning("database unavailable at start (%s); the scheduler's sweep will queue left work", exc.orig)
+            log.warning("left work not queued at start (%s); the scheduler's sweep will queue it", exc)
             return
         if queued:
             log.info("queued the follow-up of %d alarm(s) left pending", queued)
@@ -155,43 +157,31 @@ class IngestService:
 
     def _apply(self, batch: list[_Received]) -> None:
         """Apply, then acknowledge in arrival order. While the database is unreachable the
-        batch is retried (not acknowledged), so nothing is lost."""
+        batch is retried (not acknowledged), so nothing is lost; whatever else goes wrong is
+        confined to the message it went wrong with (see ``ingest_isolated``)."""
         incomings = [Incoming("mqtt", r.payload, r.received_at, topic=r.topic) for r in batch]
         delay = 0.5
         while True:
             try:
-                self._apply_isolating_poison(incomings)
+                self._count(ingest_isolated(incomings))
                 break
-            except (OperationalError, InterfaceError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the stream goes on whatever one batch does
                 db.session.rollback()
+                if not database_unavailable(exc):
+                    # Not expected: ingest_isolated dead-letters what fails. Keep the batch
+                    # (unacknowledged) and try again rather than lose or skip it.
+                    log.exception("the batch failed outside the per-message isolation; retrying")
+                else:
+                    log.warning("database unavailable (%s); retrying the batch in %.1fs",
+                                getattr(exc, "orig", exc), delay)
                 if self.stopping.wait(delay):
                     return
-                log.warning("database unavailable (%s); retrying the batch in %.1fs", exc.orig, delay)
                 delay = min(delay * 2, 30)
         for received in batch:
             if received.qos > 0:
                 self.client.ack(received.mid, received.qos)
         self.counts["acknowledged"] += len(batch)
         self.counts["batches"] += 1
-
-    def _apply_isolating_poison(self, incomings: list[Incoming]) -> None:
-        try:
-            self._count(ingest_batch(incomings))
-            return
-        except (OperationalError, InterfaceError):
-            raise
-        except Exception:
-            log.exception("a batch of %d failed; applying its messages one by one", len(incomings))
-            db.session.rollback()
-        for incoming in incomings:
-            try:
-                self._count(ingest_batch([incoming]))
-            except (OperationalError, InterfaceError):
-                raise
-            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the ingest
-                db.session.rollback()
-                reject_unprocessable(incoming, exc)
-                self.counts["rejected"] += 1
 
     def _count(self, outcomes) -> None:
         for outcome in outcomes:

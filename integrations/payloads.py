@@ -72,8 +72,22 @@ def _device_time(value: object) -> datetime | None:
             raise ValueError("ts must be ISO 8601, e.g. 2026-11-24T08:00:00+08:00") from None
         if parsed.tzinfo is None:
             raise ValueError("ts needs its UTC offset, e.g. +08:00 or Z")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time: not a ValueError, so say it here
+            raise ValueError("ts is out of range") from None
     raise ValueError("ts must be ISO 8601 text or epoch seconds")
+
+
+def storable_text(text: str) -> str:
+    """``text`` as PostgreSQL can store it: NUL (refused in text and JSON) and lone surrogates
+    (not encodable as UTF-8) are written out as visible escapes; anything else is kept."""
+    if "\x00" not in text and not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text.replace("\x00", "\\u0000"))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _DeviceMessage(BaseModel):
@@ -90,6 +104,12 @@ class _DeviceMessage(BaseModel):
     def _ts(cls, value: object) -> datetime | None:
         return _device_time(value)
 
+    @field_validator("message", "key", mode="after")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        # Free text from a device reaches the alarm's detail and the case: keep it storable.
+        return storable_text(value) if value is not None else None
+
 
 class EventIn(_DeviceMessage):
     """An alarm (raised or cleared), a set of readings, or a heartbeat over HTTP."""
@@ -101,6 +121,11 @@ class EventIn(_DeviceMessage):
     state: Literal["alarm", "clear"] = Field("alarm", description="'clear' ends the alarm of this type")
     code: str | None = Field(None, max_length=32, description="fault code (elevators)")
     snapshot: str | None = Field(None, max_length=500, description="camera snapshot URL or object id")
+
+    @field_validator("code", "snapshot", mode="after")
+    @classmethod
+    def _storable_fields(cls, value: str | None) -> str | None:
+        return storable_text(value) if value is not None else None
 
 
 class StatusIn(_DeviceMessage):
@@ -115,6 +140,8 @@ def _parse(model: type[_DeviceMessage], payload: bytes, received_at: datetime):
         raise Rejected("too_large", f"payloads are at most {MAX_PAYLOAD_BYTES} bytes")
     try:
         message = model.model_validate_json(payload)
+    except RecursionError:
+        raise Rejected("bad_json", "the payload is nested too deeply") from None
     except ValidationError as exc:
         errors = exc.errors()
         if any(e["type"] in ("json_invalid", "json_type") for e in errors):

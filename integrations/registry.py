@@ -1,19 +1,23 @@
 """The device registry (7.3.7, 8.2.1.2): register, change, retire devices and issue their keys.
 
-A device's key is shown once, when it is issued; only its SHA-256 is stored. A device is
-placed in a community (by code) and a grid: the one named, else the grid holding its point.
+A device's key is shown once, when it is issued; only its SHA-256 is stored, and its
+Mosquitto hash for the broker's password file (the device signs in to the broker with its code
+and key). A device is placed in a community (by code) and a grid: the one named, else the grid
+holding its point. After a change the local broker's password file is written again.
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, func, select
 
 from extensions import db
 from handlers.errors import Conflict, Invalid, NotFound
 from handlers.grids import place_point
+from integrations.broker_files import mosquitto_hash, refresh_local_broker
 from integrations.directory import forget_devices, hash_device_key
 from models import Alarm, Case, Device, Grid, OrgUnit, transaction
 from models.alarms import DeviceCommand, IngestedMessage, Measurement
@@ -63,6 +67,16 @@ def new_device_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def key_hashes(key: str) -> dict[str, str]:
+    """What a device row keeps of its key: the SHA-256 the ingest checks, the broker's hash."""
+    return {"key_hash": hash_device_key(key), "broker_hash": mosquitto_hash(key)}
+
+
+def _registry_changed() -> None:
+    forget_devices()
+    refresh_local_broker(current_app.config)
+
+
 def place_device(community: str, grid: str | None, lat: float | None, lon: float | None) -> Placement:
     """The community and grid of a device; raises Invalid naming the field."""
     if (lat is None) != (lon is None):
@@ -101,9 +115,9 @@ def create_device(data: DeviceIn) -> tuple[Device, str]:
         key = data.key or new_device_key()
         device = Device(code=data.code, kind=data.kind, name=data.name, community_id=placement.community_id,
                         grid_id=placement.grid_id, building=data.building, lat=data.lat, lon=data.lon,
-                        key_hash=hash_device_key(key), status="unknown")
+                        status="unknown", **key_hashes(key))
         db.session.add(device)
-    forget_devices()
+    _registry_changed()
     return device, key
 
 
@@ -130,8 +144,9 @@ def rotate_key(device_id: int) -> str:
     """Issue a new key for the device (the old one stops working); raises NotFound."""
     key = new_device_key()
     with transaction():
-        _device(device_id).key_hash = hash_device_key(key)
-    forget_devices()
+        device = _device(device_id)
+        device.key_hash, device.broker_hash = key_hashes(key).values()
+    _registry_changed()
     return key
 
 
@@ -146,7 +161,7 @@ def delete_device(device_id: int) -> None:
         for model in (DeviceCommand, Measurement, IngestedMessage, Alarm):
             db.session.execute(delete(model).where(model.device_id == device_id))
         db.session.delete(device)
-    forget_devices()
+    _registry_changed()
 
 
 @dataclass
@@ -174,19 +189,19 @@ def import_devices(rows: list[tuple[int, DeviceIn]]) -> tuple[list[str], list[st
             device = existing.get(data.code)
             if device is None:
                 key = data.key or new_device_key()
-                device = Device(code=data.code, status="unknown", key_hash=hash_device_key(key))
+                device = Device(code=data.code, status="unknown", **key_hashes(key))
                 db.session.add(device)
                 created.append(data.code)
                 keys[data.code] = key
             else:
                 updated.append(data.code)
                 if data.key:
-                    device.key_hash = hash_device_key(data.key)
+                    device.key_hash, device.broker_hash = key_hashes(data.key).values()
             device.kind, device.name, device.building = data.kind, data.name, data.building
             device.lat, device.lon = data.lat, data.lon
             device.community_id, device.grid_id = placement.community_id, placement.grid_id
         if errors:
             db.session.rollback()
             return [], [], {}, errors
-    forget_devices()
+    _registry_changed()
     return created, updated, keys, []

@@ -14,9 +14,11 @@ from extensions import db
 from models.base import JSONType, UTCDateTime, utcnow
 from models.devices import Device
 
-ALARM_STATUSES = ("active", "cleared")
-# Linkage of an alarm: none needed, to be run, or run (see handlers.linkage).
-LINKAGE_STATES = ("none", "pending", "done")
+# active: the device is in alarm; cleared: the device said it is over; ended: its case was
+# closed while the device had not cleared it (the next raise is a new alarm and a new case).
+ALARM_STATUSES = ("active", "cleared", "ended")
+# Linkage of an alarm: none needed, to be run, run, or skipped (its case closed before it ran).
+LINKAGE_STATES = ("none", "pending", "done", "skipped")
 
 ACTIVE = text("status = 'active'")
 PENDING = text("pending_since IS NOT NULL")
@@ -46,6 +48,7 @@ class Alarm(db.Model):
     count: Mapped[int] = mapped_column(default=1)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the device cleared it, or when its case ended it (status tells which).
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Where the device was when it raised the alarm (devices move between grids).
     community_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
@@ -86,7 +89,10 @@ class DeadLetter(db.Model):
     device_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The payload as sent (its first bytes): text when it is UTF-8 PostgreSQL can store,
+    # else base64 of the raw bytes (a NUL byte, invalid UTF-8); ``payload_encoding`` says which.
     payload: Mapped[str] = mapped_column(Text, default="")
+    payload_encoding: Mapped[str] = mapped_column(String(8), default="utf-8", server_default="utf-8")
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 

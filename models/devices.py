@@ -33,6 +33,9 @@ class Device(db.Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     key_hash: Mapped[str | None] = mapped_column(String(256))
+    # The key again in Mosquitto's password-file form (PBKDF2-SHA512, "$7$..."), computed when
+    # the key is issued: the broker's password file is written from it (integrations.broker_files).
+    broker_hash: Mapped[str | None] = mapped_column(String(160))
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -37,8 +37,12 @@ def topic_of(code: str, channel: str = "event") -> str:
 class Publisher:
     """A device (or gateway) publishing with QoS 1 to the test broker."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, username: str | None = None, password: str | None = None) -> None:
+        from tests.integrations.conftest import GATEWAY
+
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"dev-{uuid.uuid4().hex[:8]}")
+        # A gateway account by default (it may publish for every device), else the device's own.
+        self.client.username_pw_set(username or GATEWAY.username, password or GATEWAY.password)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         self.pending: list[mqtt.MQTTMessageInfo] = []

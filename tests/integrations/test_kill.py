@@ -56,6 +56,7 @@ def test_killing_ingest_and_worker_mid_burst_loses_nothing_and_doubles_nothing(d
     env = {**os.environ, "DATABASE_URL": config["DATABASE_URL"], "REDIS_URL": config["REDIS_URL"],
            "QUEUE_PREFIX": config["QUEUE_PREFIX"], "SECRET_KEY": config["SECRET_KEY"],
            "MQTT_HOST": "127.0.0.1", "MQTT_PORT": str(broker), "MQTT_SESSION_EXPIRY": "600",
+           "MQTT_USERNAME": config["MQTT_USERNAME"], "MQTT_PASSWORD": config["MQTT_PASSWORD"],
            "MQTT_CLIENT_ID": f"ingest-kill-{uuid.uuid4().hex[:8]}", "INGEST_BATCH_SIZE": "50",
            "PYTHONUNBUFFERED": "1"}
     processes: list[subprocess.Popen] = []

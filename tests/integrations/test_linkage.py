@@ -13,6 +13,7 @@ from sqlalchemy import select
 from extensions import db
 from integrations.alarm_work import follow_up_alarm
 from models import CaseEvent, DeviceCommand
+from tests.integrations.conftest import GATEWAY
 from tests.integrations.helpers import alarm_of, cases_of, event, publish, run_jobs, topic_of, wait_ingested
 
 DOORS = [{"code": f"door-6-{n}", "kind": "door_controller", "name": f"6幢{n}单元门禁", "community": "cuiyuan",
@@ -24,6 +25,7 @@ def commands(broker):
     """Everything published on community/+/+/+/cmd, as (topic, payload)."""
     received: queue.Queue = queue.Queue()
     listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"cmd-{uuid.uuid4().hex[:8]}")
+    listener.username_pw_set(GATEWAY.username, GATEWAY.password)
     listener.on_message = lambda _c, _u, m: received.put((m.topic, json.loads(m.payload)))
     subscribed = queue.Queue()
     listener.on_subscribe = lambda *args: subscribed.put(True)

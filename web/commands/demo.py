@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from extensions import db
 from handlers.departments import DEPARTMENTS
 from handlers.grids import invalidate_grid_index
+from integrations.broker_files import mosquitto_hash
 from models import Device, Grid, OrgUnit, User, transaction
 from models.devices import DEVICE_KINDS
 from web.commands.demo_residents import DEMO_OPEN311_KEY, add_demo_residents
@@ -107,6 +108,8 @@ def _demo_devices(grids: list[Grid]) -> list[Device]:
                 grid_id=grid.id, building=f"{(k % 9) + 1}幢",
                 lat=LAT_SOUTH + 0.002 + 0.001 * j, lon=west + 0.002 + 0.0002 * k,
                 key_hash=hash_device_key(device_key(code)), status="unknown",
+                # Demo devices sign in to the project's broker with code and demo key too.
+                broker_hash=mosquitto_hash(device_key(code)),
             ))
     return devices
 

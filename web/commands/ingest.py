@@ -7,6 +7,7 @@ import click
 from flask import current_app
 
 from integrations.alarm_work import sweep_alarm_work
+from integrations.broker_files import registry_devices, reload_broker, write_broker_files
 from integrations.mqtt_service import IngestService
 from integrations.presence import mark_silent_devices_offline, purge_ingest_records
 
@@ -38,3 +39,20 @@ def sweep_command(grace: int):
     click.echo(f"{sweep_alarm_work(grace_seconds=grace)} alarm(s) queued for follow-up")
     ids, letters = purge_ingest_records()
     click.echo(f"forgot {ids} message id(s) and {letters} dead letter(s)")
+
+
+@ingest_cli.command("broker-files")
+def broker_files_command():
+    """Write the project broker's mosquitto.conf, password file (service account and every
+    device: code and key) and ACL under DATA_DIR/broker; print the conf path. A running broker
+    started by scripts/broker.sh reads the password file and ACL again."""
+    config = current_app.config
+    try:
+        devices = registry_devices()
+    except Exception as exc:  # noqa: BLE001 - the broker must start even before the first migration
+        click.echo(f"devices not read ({type(exc).__name__}); only the service account can sign in", err=True)
+        devices = []
+    path = write_broker_files(config, devices)
+    if reload_broker(config):
+        click.echo("the running broker reloads its accounts", err=True)
+    click.echo(str(path))
