@@ -34,6 +34,13 @@ class Settings:
     )
     # Redis holding the RQ queues and short-lived caches.
     REDIS_URL: str = field(default_factory=lambda: _env("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    # Seconds a Redis connect or command may take before the caller treats Redis as away
+    # (pages then skip caches and statistics instead of hanging).
+    REDIS_TIMEOUT_SECONDS: float = field(default_factory=lambda: float(_env("REDIS_TIMEOUT_SECONDS", "2")))
+    # Longest wait between two tries of `flask worker` / `flask scheduler` while Redis or the
+    # database is away (the wait doubles from 1 s up to this), and the delay before a job that
+    # failed for that reason runs again.
+    OUTAGE_RETRY_SECONDS: float = field(default_factory=lambda: float(_env("OUTAGE_RETRY_SECONDS", "30")))
     # Prefix of every RQ queue name, so test runs and the demo do not share queues.
     QUEUE_PREFIX: str = field(default_factory=lambda: _env("QUEUE_PREFIX", "community"))
     # MQTT broker the ingest service subscribes to. 1884, not 1883: the project runs its own

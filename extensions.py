@@ -13,8 +13,11 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -46,10 +49,12 @@ class RedisHandle:
     def __init__(self) -> None:
         self._url: str | None = None
         self._client: Redis | None = None
+        self._timeout = 2.0
         self.queue_prefix = "community"
 
     def init_app(self, app: Flask) -> None:
         self._url = app.config["REDIS_URL"]
+        self._timeout = app.config["REDIS_TIMEOUT_SECONDS"]
         self.queue_prefix = app.config["QUEUE_PREFIX"]
         self._client = None
         app.extensions["redis"] = self
@@ -59,7 +64,10 @@ class RedisHandle:
         if self._client is None:
             if self._url is None:
                 raise RuntimeError("Redis is not bound: call init_app first")
-            self._client = Redis.from_url(self._url)
+            # Bounded waits: a Redis that hangs costs a request seconds, never a worker for good.
+            # The RQ worker raises the read timeout above its blocking pop by itself.
+            self._client = Redis.from_url(self._url, socket_connect_timeout=self._timeout,
+                                          socket_timeout=self._timeout)
         return self._client
 
     def queue(self, name: str = "default") -> Queue:
@@ -67,3 +75,19 @@ class RedisHandle:
 
 
 redis = RedisHandle()
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when ``exc`` says Redis or the database cannot be reached right now (refused,
+    timed out, connection dropped by a restart), as opposed to a bug or bad data: the caller
+    may answer 503 or try again later."""
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return True
+    # No statement: the connection itself failed; invalidated: the server dropped it mid-way.
+    # A statement the database refused (a bug, bad data, a lock) is neither.
+    return isinstance(exc, DBAPIError) and (exc.statement is None or exc.connection_invalidated)
+
+
+def outage_of(exc: BaseException) -> str:
+    """Which service an outage error is about: "redis" or "database"."""
+    return "redis" if isinstance(exc, (RedisConnectionError, RedisTimeoutError)) else "database"

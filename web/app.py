@@ -39,6 +39,16 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         SQLALCHEMY_ECHO=settings.SQL_ECHO,
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.REDIS_URL)
+    redis_wait = settings.REDIS_TIMEOUT_SECONDS
+    app.config.update(
+        # Flask-Limiter fails closed: with Redis away every limited request would be a 500. Count
+        # in this process's memory until Redis answers again (it re-checks with back-off).
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True, RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": redis_wait, "socket_timeout": redis_wait},
+        # A pooled connection that a database restart closed is replaced before use, so the
+        # first request after the restart does not fail.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+    )
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         # Rate-limit counters are namespaced like the queues, so test runs do not share them.
@@ -55,6 +65,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     # Flask-Limiter keeps the key prefix of the first app it was bound to; each app (one per
     # process in production, one per test) must count under its own.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    # Likewise its "storage is down, count in memory" flag: each app starts on its own storage.
+    limiter._storage_dead = False
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: settings.COMMUNITY_TZ)
     with app.app_context():

@@ -1,12 +1,23 @@
-"""Long-running services: the RQ worker and the scheduler (timer sweep, monthly jobs)."""
+"""Long-running services: the RQ worker and the scheduler (timer sweep, monthly jobs).
+
+Both outlive a Redis or database outage: they log, wait with back-off and carry on; a job that
+failed because one of them was away runs again later (jobs are idempotent). A stop is SIGTERM
+or Ctrl-C.
+"""
 from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
 
 import click
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.cron import CronScheduler
 
-from extensions import db, redis
+from extensions import db, is_outage, redis
 from handlers.audit import purge_audit_log
 from integrations.alarm_work import sweep_alarm_work
 from integrations.presence import mark_silent_devices_offline, purge_ingest_records
@@ -16,10 +27,39 @@ from workflows.timers import sweep_timers
 # In priority order: alarms (a case per new alarm) first, webhook pushes next, PDF reports
 # (long) after everything else.
 QUEUES = ("alarms", "timers", "default", "webhooks", "reports")
+log = logging.getLogger(__name__)
+
+
+class OutageRetry:
+    """Waits between tries while Redis or the database is away: 1 s, 2 s, 4 s... up to ``cap``;
+    a stop request (SIGTERM, Ctrl-C) ends the wait at once."""
+
+    def __init__(self, cap: float) -> None:
+        self.cap = max(cap, 1.0)
+        self.delay = 1.0
+        self.stopping = threading.Event()
+
+    def stop_on_signals(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stopping.set())
+
+    def wait(self, what: str, reason: object) -> None:
+        log.warning("%s: %s; trying again in %.0f s", what, reason, self.delay)
+        self.stopping.wait(self.delay)
+        self.delay = min(self.delay * 2, self.cap)
+
+    def reset(self) -> None:
+        self.delay = 1.0
 
 
 class AppWorker(SimpleWorker):
     """Runs jobs in this process, inside the app context; each job gets a fresh session."""
+
+    stop_was_requested = False
+
+    def request_stop(self, signum, frame):
+        self.stop_was_requested = True
+        super().request_stop(signum, frame)
 
     def perform_job(self, job, queue):
         try:
@@ -27,13 +67,47 @@ class AppWorker(SimpleWorker):
         finally:
             db.session.remove()
 
+    def handle_exception(self, job, *exc_info):
+        # Redis or the database went away under the job: schedule it again instead of failing
+        # it, for as long as the outage lasts (RQ's own retries, one more each time, so a job's
+        # own retry budget is not spent on outages).
+        if is_outage(exc_info[1]):
+            job.retries_left = (job.retries_left or 0) + 1
+            if not job.retry_intervals:
+                job.retry_intervals = [int(current_app.config["OUTAGE_RETRY_SECONDS"])]
+            self.log.warning("job %s met an outage (%s); it runs again later", job.id, exc_info[1])
+        return super().handle_exception(job, *exc_info)
+
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 def worker_command(burst):
-    """Run an RQ worker (with the scheduler of enqueue_at jobs) for this app."""
-    queues = [redis.queue(name) for name in QUEUES]
-    AppWorker(queues, connection=redis.client).work(with_scheduler=True, burst=burst)
+    """Run an RQ worker (with the scheduler of enqueue_at jobs) for this app.
+
+    RQ's worker quits on most Redis errors; this one starts again with back-off until it is
+    stopped, so an outage never ends the service."""
+    retry = OutageRetry(current_app.config["OUTAGE_RETRY_SECONDS"])
+    while not retry.stopping.is_set():
+        started = time.monotonic()
+        try:
+            # The worker's maintenance also restarts its scheduler of enqueue_at jobs if an
+            # outage killed it: as often as we retry, not RQ's default of 10 minutes.
+            worker = AppWorker([redis.queue(name) for name in QUEUES], connection=redis.client,
+                               maintenance_interval=int(retry.cap))
+            worker.work(with_scheduler=True, burst=burst)
+        except Exception as exc:  # noqa: BLE001 - anything but an outage is a bug: let it out
+            if not is_outage(exc):
+                raise
+            reason = exc
+        else:
+            if burst or worker.stop_was_requested:
+                return
+            reason = "the worker stopped on an error (logged above)"
+        # RQ installed its own handlers; while we wait, a signal only ends the wait.
+        retry.stop_on_signals()
+        if time.monotonic() - started > retry.cap:
+            retry.reset()
+        retry.wait("worker", reason)
 
 
 @click.command("scheduler")
@@ -54,7 +128,35 @@ def scheduler_command():
     cron.register(sweep_alarm_work, queue_name=redis.queue("default").name,
                   interval=current_app.config["DEVICE_SWEEP_SECONDS"])
     cron.register(purge_ingest_records, queue_name=redis.queue("default").name, cron="30 3 * * *")
-    cron.start()
+    run_cron_steadily(cron, OutageRetry(current_app.config["OUTAGE_RETRY_SECONDS"]))
+
+
+def run_cron_steadily(cron: CronScheduler, retry: OutageRetry) -> None:
+    """RQ's cron loop (``CronScheduler.start``), except that Redis being away makes it wait and
+    try again instead of exiting. A job due during the outage is queued once when Redis is back:
+    its next time moves on only after it was queued."""
+    retry.stop_on_signals()
+    registered = False
+    while not retry.stopping.is_set():
+        try:
+            if not registered:
+                cron.register_birth()
+                registered = True
+            if cron.enqueue_jobs():
+                cron.save()
+            cron.heartbeat()
+        except RedisError as exc:
+            if not is_outage(exc):
+                raise
+            registered = False
+            retry.wait("scheduler", exc)
+            continue
+        retry.reset()
+        retry.stopping.wait(cron.calculate_sleep_interval())
+    try:
+        cron.register_death()
+    except RedisError as exc:
+        log.warning("scheduler: stopped without unregistering (%s)", exc)
 
 
 @click.group("timers")
