@@ -242,13 +242,18 @@ def _queue_request(client: Open311Client, req: ResidentRequest) -> dict:
     return {"token": row.token, "service_notice": str(status_words("open")), "account_id": None}
 
 
+class TokenTaken(Exception):
+    """Another worker opened this token's case first."""
+
+
 def open_deferred_request(token_id: int) -> str | None:
-    """RQ job: open the case of a queued request; idempotent. Returns the case ref."""
-    with transaction():
-        claimed = db.session.execute(update(Open311Token).where(
-            Open311Token.id == token_id, Open311Token.state == "pending").values(state="opening")).rowcount
+    """RQ job: open the case of a queued request; idempotent. Returns the case ref.
+
+    The token is claimed in the unit of work that opens the case: either both are written
+    or neither (the token stays pending for a retry). Of two workers racing, the second
+    finds the token taken and its case is rolled back."""
     row = db.session.get(Open311Token, token_id)
-    if row is None or not claimed:
+    if row is None or row.state != "pending":
         return None
     data = row.payload
     req = ResidentRequest(
@@ -256,14 +261,25 @@ def open_deferred_request(token_id: int) -> str | None:
         place=Place(**data["place"]), channel="open311", source="api", attributes=data["attributes"],
         reporter_name=data["reporter_name"], phone=data["phone"], extra=data["extra"],
     )
+
+    def claim(case: Case) -> None:
+        db.session.flush()
+        claimed = db.session.execute(update(Open311Token).where(
+            Open311Token.id == token_id, Open311Token.state == "pending").values(
+            state="opened", case_id=case.id, opened_at=utcnow())).rowcount
+        if not claimed:
+            raise TokenTaken(token_id)
+
     try:
-        case = submit_request(req, Actor(label=f"open311:{row.client.name}"[:64]))
+        case = submit_request(req, Actor(label=f"open311:{row.client.name}"[:64]), along=claim)
+    except TokenTaken:
+        return None
     except CaseError as exc:
         with transaction():
-            row.state, row.error = "failed", exc.message
+            db.session.execute(update(Open311Token).where(
+                Open311Token.id == token_id, Open311Token.state == "pending").values(
+                state="failed", error=exc.message[:500]))
         return None
-    with transaction():
-        row.state, row.case_id, row.opened_at = "opened", case.id, utcnow()
     return case.ref
 
 

@@ -7,6 +7,7 @@ SM4-encrypted before it leaves this module.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from forms.requests import Place
 from handlers.categories import category as category_of
 from handlers.crypto import encrypt_personal, is_encrypted
 from handlers.photos import PhotoRejected, photo_file, store_photo
-from models import Address, Case, CaseEvent, Photo, transaction
+from models import Address, Case, CaseEvent, Photo
 from workflows import Invalid, open_case
 from workflows.cases import CaseRequest
 from workflows.runtime import Actor, record
@@ -75,39 +76,62 @@ def _case_request(req: ResidentRequest) -> CaseRequest:
 
 
 def keep_photos(uploads: list[bytes], uploaded_by_id: int | None) -> list[Photo]:
-    """Decode, re-encode and store the photos (none attached yet). All or none: one bad photo
-    rejects the lot. Raises PhotoRejected (its message is for the user)."""
+    """Decode, re-encode and write the photos' files. Their rows are not in the session yet:
+    ``submit_request`` writes them with the case, in its unit of work. All or none: one bad
+    photo rejects the lot. Raises PhotoRejected (its message is for the user)."""
     if len(uploads) > MAX_PHOTOS:
         raise PhotoRejected(f"at most {MAX_PHOTOS} photos")
     kept: list[Photo] = []
     try:
-        with transaction():
-            for data in uploads:
-                kept.append(store_photo(data, uploaded_by_id=uploaded_by_id))
+        for data in uploads:
+            photo = store_photo(data, uploaded_by_id=uploaded_by_id)
+            # Out of the session until the case is written (on SQLite a pending row would keep
+            # the case's unit of work from starting as the writer).
+            if photo in db.session:
+                db.session.expunge(photo)
+            kept.append(photo)
     except PhotoRejected:
-        for photo in kept:
-            for thumb in (False, True):
-                photo_file(photo, thumb=thumb).unlink(missing_ok=True)
+        discard_photos(kept)
         raise
     return kept
 
 
-def submit_request(req: ResidentRequest, actor: Actor, photos: list[Photo] | None = None) -> Case:
-    """Open the case of a resident request and record its details; ``photos`` (from
-    ``keep_photos``) are attached to it. Raises Invalid (place, category, lengths)."""
-    category_of(req.category)
-    case = open_case(_case_request(req), actor, reporter_id=req.reporter_id)
+def discard_photos(photos: list[Photo]) -> None:
+    """Remove the files of photos whose rows were never written."""
+    for photo in photos:
+        for thumb in (False, True):
+            photo_file(photo, thumb=thumb).unlink(missing_ok=True)
+
+
+def submit_request(req: ResidentRequest, actor: Actor, photos: list[Photo] | None = None,
+                   along: Callable[[Case], None] | None = None) -> Case:
+    """Open the case of a resident request with its details and its ``photos`` (from
+    ``keep_photos``); ``along`` (the channel's own bookkeeping) runs on the new case too.
+    One unit of work: if any of it fails, no case, no row and no photo file is left (a
+    retrying client would otherwise open the case twice). Raises Invalid (place, category,
+    lengths)."""
     photos = photos or []
-    with transaction():
+
+    def details(case: Case) -> None:
+        # The case row first: the photos' foreign key points at it.
+        db.session.flush()
         for photo in photos:
-            db.session.add(photo)
             photo.case_id = case.id
+            db.session.add(photo)
         record(case, DETAILS_EVENT, actor, data={
             "type": req.form_code, "channel": req.channel, "attributes": req.attributes,
             "place": req.place.mode, "address_id": req.place.address_id,
             "photos": [photo.id for photo in photos], **req.extra,
         })
-    return case
+        if along is not None:
+            along(case)
+
+    try:
+        category_of(req.category)
+        return open_case(_case_request(req), actor, reporter_id=req.reporter_id, along=details)
+    except BaseException:
+        discard_photos(photos)
+        raise
 
 
 def request_details(case: Case) -> dict:

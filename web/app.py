@@ -99,6 +99,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     # context is already pushed (tests, shell) Flask would otherwise carry ``g`` - the signed-in
     # user included - from one request to the next.
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    # Second hook: text the database cannot store (NUL...) or absurd JSON nesting is refused (4xx).
+    from web.input_guard import register_input_guard
+    register_input_guard(app)
     register_access(app)
     register_audit(app)
     register_error_handlers(app)

@@ -1,6 +1,7 @@
 """Opening a case: place it, start its process, write the first tasks."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
@@ -90,8 +91,12 @@ def _community_by_code(code: str | None) -> int:
     return ids[0]
 
 
-def open_case(req: CaseRequest, actor: Actor = SYSTEM, reporter_id: int | None = None) -> Case:
-    """Open a case: placed in its grid, routed by DMN, first task written. Raises Invalid."""
+def open_case(req: CaseRequest, actor: Actor = SYSTEM, reporter_id: int | None = None,
+              along: Callable[[Case], None] | None = None) -> Case:
+    """Open a case: placed in its grid, routed by DMN, first task written. Raises Invalid.
+
+    ``along`` is the caller's own work on the new case (a resident request's details and
+    photos): it runs in the same unit of work, so if it fails no case is left behind."""
     req.validate()
     cat = category(req.category)
     severity = req.severity or cat.default_severity
@@ -129,6 +134,8 @@ def open_case(req: CaseRequest, actor: Actor = SYSTEM, reporter_id: int | None =
             "grid_id": grid_id, "community_id": community_id,
         })
         sync_case(case, workflow, actor, run, [])
+        if along is not None:
+            along(case)
     return case
 
 
