@@ -1,9 +1,18 @@
-"""From report content to HTML (Jinja, templates under reports/templates) to PDF (WeasyPrint)."""
+"""From report content to HTML (Jinja, templates under reports/templates) to PDF (WeasyPrint).
+
+User text (grid, community and people names) is only ever HTML-escaped element text: never
+inside ``<style>`` (``</style>`` ends it whatever the CSS escaping), the running headers take it
+from the page with ``string-set``. WeasyPrint fetches nothing but the report's own files and
+``data:`` URIs: its default fetcher follows ``file://`` and ``http://``, and a
+``<link rel=attachment>`` would put a server file into the PDF.
+"""
 from __future__ import annotations
 
+import mimetypes
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -29,8 +38,11 @@ BREAKDOWN_COLUMNS = (
 
 
 def _css_string(text: str) -> Markup:
-    """Text to put inside a double-quoted CSS string."""
-    return Markup(str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " "))
+    """Text to put inside a double-quoted CSS string (settings such as the font name, never user
+    text): every ASCII character but letters, digits and spaces as a CSS hex escape, so no
+    quote, backslash, ``<`` or newline can end the string or the ``<style>`` element."""
+    return Markup("".join(ch if ch.isalnum() or ch == " " or ord(ch) > 0x7F and ch.isprintable()
+                          else f"\\{ord(ch):x} " for ch in str(text)))
 
 
 def _hours(seconds: float | None) -> str:
@@ -83,9 +95,47 @@ def render_html(content: ReportContent, font: str) -> str:
     )
 
 
+def report_file_url(url: str) -> Path | None:
+    """The file a ``file:`` URL names when it is one of the report's own (under
+    reports/templates), else None."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = Path(unquote(parts.path)).resolve()
+    return path if path.is_relative_to(TEMPLATES) and path.is_file() else None
+
+
+@cache
+def _fetcher_class() -> type:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class ReportAssetFetcher(URLFetcher):
+        """``data:`` URIs and the report's own files; anything else is refused (WeasyPrint logs
+        a warning and leaves the resource out)."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+
+        def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            if url[:5].lower() == "data:":
+                return super().fetch(url, headers)
+            path = report_file_url(url)
+            if path is None:
+                raise ValueError(f"reports fetch only their own files and data: URIs, not {url[:80]}")
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": kind})
+
+    return ReportAssetFetcher
+
+
+def report_url_fetcher():
+    """A WeasyPrint URL fetcher limited to ``data:`` URIs and files under reports/templates."""
+    return _fetcher_class()()
+
+
 def render_pdf(html: str) -> tuple[bytes, int]:
     """Print the HTML with WeasyPrint; returns the PDF and its number of pages."""
     from weasyprint import HTML  # heavy import, only where PDFs are printed
 
-    document = HTML(string=html, base_url=str(TEMPLATES)).render()
+    document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=report_url_fetcher()).render()
     return document.write_pdf(), len(document.pages)
