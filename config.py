@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import keystore
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -26,12 +28,18 @@ def _ints(value: str) -> tuple[int, ...]:
 
 @dataclass
 class Settings:
-    # Signs sessions, CSRF tokens and API bearer tokens. Set it in production.
-    SECRET_KEY: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-change-me"))
+    # Signs sessions, CSRF tokens and API bearer tokens. Unset: generated once into
+    # DATA_DIR/keys/secret_key (mode 600) and shared by every process; a published, empty or
+    # short value is refused at start-up (keystore.py).
+    SECRET_KEY: str | None = field(default_factory=lambda: os.environ.get("SECRET_KEY"))
     # SQLAlchemy URL; SQLite by default, PostgreSQL with postgresql+psycopg://...
     DATABASE_URL: str = field(
         default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'community.db'}")
     )
+    # The schema owner's URL: migrations (`flask db upgrade`) run through it. On PostgreSQL the
+    # app's DATABASE_URL role may then only INSERT and SELECT the audit log (the upgrade grants
+    # it, see handlers/db_roles.py). Empty: the same as DATABASE_URL (one role, SQLite).
+    DATABASE_OWNER_URL: str = field(default_factory=lambda: _env("DATABASE_OWNER_URL", ""))
     # Redis holding the RQ queues and short-lived caches.
     REDIS_URL: str = field(default_factory=lambda: _env("REDIS_URL", "redis://127.0.0.1:6379/0"))
     # Seconds a Redis connect or command may take before the caller treats Redis as away
@@ -115,13 +123,24 @@ class Settings:
     # logins; the API rate for users' tokens (API clients carry their own); audit retention
     # in days (at least 30: younger entries cannot be deleted).
     LOCKOUT_MINUTES: int = field(default_factory=lambda: int(_env("LOCKOUT_MINUTES", "15")))
+    # Sign-in: the lockout above holds one account for one address (an attacker elsewhere
+    # cannot lock the owner out) and doubles with each lockout up to this many minutes; each
+    # address may also try only this often (Flask-Limiter rate), whichever account it names.
+    LOCKOUT_MAX_MINUTES: int = field(default_factory=lambda: int(_env("LOCKOUT_MAX_MINUTES", "1440")))
+    LOGIN_RATE_LIMIT: str = field(default_factory=lambda: _env("LOGIN_RATE_LIMIT", "10 per minute;60 per hour"))
     API_RATE_LIMIT: str = field(default_factory=lambda: _env("API_RATE_LIMIT", "600/minute"))
     AUDIT_RETENTION_DAYS: int = field(default_factory=lambda: max(30, int(_env("AUDIT_RETENTION_DAYS", "180"))))
     # Log SQL statements (debugging only).
     SQL_ECHO: bool = field(default_factory=lambda: _bool(_env("SQL_ECHO", "false")))
-    # SM4 key (32 hex digits, 128 bits) encrypting residents' personal fields (phone) at rest.
-    # The default is the GB/T 32907 sample key: for development only, set your own in production.
-    SM4_KEY: str = field(default_factory=lambda: _env("SM4_KEY", "0123456789abcdeffedcba9876543210"))
+    # SM4 key (32 hex digits, 128 bits) encrypting personal fields (phones, ID numbers) at rest.
+    # Unset: generated once into DATA_DIR/keys/sm4_key (mode 600); the GB/T 32907 sample key and
+    # other published values are refused. Retired keys (comma-separated) only decrypt: set the
+    # one `flask keys rotate-sm4` replaced while processes started before the rotation run.
+    SM4_KEY: str | None = field(default_factory=lambda: os.environ.get("SM4_KEY"))
+    SM4_RETIRED_KEYS: tuple = field(
+        default_factory=lambda: tuple(k.strip() for k in _env("SM4_RETIRED_KEYS", "").split(",") if k.strip()))
+    # Where SM4_KEY came from: the key file when it was generated, empty when configured.
+    SM4_KEY_FILE: str = ""
     # Per-IP limits (Flask-Limiter syntax) on the public request form, the tracking lookup
     # and Open311 POST requests.
     REQUEST_RATE_LIMIT: str = field(default_factory=lambda: _env("REQUEST_RATE_LIMIT", "5 per minute;30 per hour"))
@@ -140,16 +159,23 @@ def load_settings(overrides: dict | None = None) -> Settings:
         if not hasattr(settings, key):
             raise KeyError(f"unknown setting {key!r}")
         setattr(settings, key, value)
-    _check_sm4_key(settings.SM4_KEY)
+    settings.DATABASE_OWNER_URL = settings.DATABASE_OWNER_URL or settings.DATABASE_URL
+    _settle_keys(settings)
     return settings
 
 
-def _check_sm4_key(value: str) -> None:
-    """Fail at start-up, not at the first phone number, when the SM4 key is malformed."""
-    try:
-        key = bytes.fromhex(value)
-    except (TypeError, ValueError):
-        key = b""
-    if len(key) != 16:
-        raise ValueError("SM4_KEY must be 32 hex digits (a 128-bit key), e.g. from "
-                         "`python -c 'import secrets; print(secrets.token_hex(16))'`")
+def _settle_keys(settings: Settings) -> None:
+    """Refuse known or weak keys at start-up; generate the missing ones into DATA_DIR/keys/."""
+    folder = keystore.key_dir(settings.DATA_DIR)
+    if settings.SECRET_KEY is None:
+        settings.SECRET_KEY = keystore.read_or_create_key(folder / keystore.SECRET_KEY_FILE,
+                                                          keystore.new_secret_key)
+    problem = keystore.secret_key_problem(settings.SECRET_KEY)
+    if settings.SM4_KEY is None:
+        settings.SM4_KEY_FILE = str(folder / keystore.SM4_KEY_FILE)
+        settings.SM4_KEY = keystore.read_or_create_key(Path(settings.SM4_KEY_FILE), keystore.new_sm4_key)
+    problem = problem or keystore.sm4_key_problem(settings.SM4_KEY)
+    for retired in settings.SM4_RETIRED_KEYS:
+        problem = problem or keystore.sm4_key_problem(retired, "SM4_RETIRED_KEYS")
+    if problem:
+        raise ValueError(problem)

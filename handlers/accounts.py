@@ -1,13 +1,14 @@
 """Administering accounts: create, change, reset passwords, with the policy and encryption."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from extensions import db
-from handlers.crypto import decrypt_personal, encrypt_personal, mask_phone
+from handlers.crypto import decrypt_personal, mask_phone, sealed
 from handlers.errors import Conflict, Invalid, NotFound
 from handlers.passwords import hash_password, password_problems
-from models import Grid, OrgUnit, Role, User, utcnow
+from handlers.sign_in import end_sessions, is_locked_anywhere
+from models import Grid, OrgUnit, Role, SignInFailures, User, utcnow
 
 EDITABLE = ("name", "role", "department", "valid_until", "session_timeout_minutes",
             "max_login_attempts", "active")
@@ -66,13 +67,23 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     user.token_version = (user.token_version or 1) + 1
-    user.failed_logins, user.locked_until = 0, None
+    if user.id is not None:
+        # A reset ends every session and token of the account, and lifts its lockouts.
+        end_sessions(user)
+        db.session.execute(delete(SignInFailures).where(SignInFailures.account == user.account))
 
 
 def apply_changes(user: User, changes: dict) -> User:
     """Apply the fields an administrator may change (validated). Raises Invalid."""
     if "role" in changes and changes["role"] is not None:
         _check_role(changes["role"])
+    disabled = user.active is not False and changes.get("active") is False
+    revalidated = changes.get("valid_until") is not None and changes["valid_until"] != user.valid_until
+    if user.id is not None and (disabled or revalidated):
+        # Disabling or changing the validity ends what was signed in, so a later re-enabling
+        # or extension does not bring copied cookies or tokens back.
+        end_sessions(user)
+        user.token_version = (user.token_version or 1) + 1
     for field in EDITABLE:
         if field in changes and changes[field] is not None:
             setattr(user, field, changes[field])
@@ -82,8 +93,7 @@ def apply_changes(user: User, changes: dict) -> User:
         user.community = _community(changes["community"])
     for field in ("phone", "id_number"):
         if field in changes:
-            value = (changes[field] or "").strip()
-            setattr(user, field, encrypt_personal(value) if value else None)
+            setattr(user, field, sealed(changes[field]))
     return user
 
 
@@ -110,6 +120,6 @@ def account_view(user: User, full_personal_data: bool) -> dict:
         "id_number": id_number if full_personal_data else mask_id_number(id_number),
         "valid_until": user.valid_until, "session_timeout_minutes": user.session_timeout_minutes,
         "max_login_attempts": user.max_login_attempts,
-        "locked": bool(user.locked_until and user.locked_until > utcnow()),
+        "locked": is_locked_anywhere(user.account),
         "last_login_at": user.last_login_at,
     }

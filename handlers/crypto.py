@@ -1,12 +1,16 @@
-"""Residents' personal fields at rest: SM4 (GCM) encryption, masking, and who sees them in full.
+"""Personal fields at rest: SM4 (GCM) encryption, masking, and who sees them in full.
 
-A reporter's phone is stored as ``sm4:<base64url(nonce | ciphertext | tag)>`` in
-``cases.reporter_phone`` (String(128) holds a 20-digit number with room to spare). The key is
-``SM4_KEY`` (config.py, checked at start-up). Pages show the number masked (138****1234)
-except to the case's handler: the person who took or finished its handling task.
+A phone or ID number is stored as ``sm4:<base64url(nonce | ciphertext | tag)>`` (String(128)
+holds a 20-digit number with room to spare) in ``cases.reporter_phone``, ``users.phone``,
+``users.id_number`` and the queued Open311 requests' payloads. Every place that sets one calls
+``encrypt_personal`` (or ``sealed``) itself, and the database refuses a value without the
+``sm4:`` prefix (a CHECK constraint), so a path that forgets fails loudly instead of storing a
+number in clear. Pages show numbers masked (138****1234) except to the case's handler.
 
-A guard on the ``Case`` model encrypts a plain number that reaches the database by a path
-that did not encrypt it first (the JSON API, the CLI), so no phone is ever stored in clear.
+The key is ``SM4_KEY`` (config.py: configured, or generated into the data directory).
+Decryption also tries the retired and pending keys of a rotation (``flask keys rotate-sm4``),
+and re-reads the key files once when none fits: a process started before a rotation then
+reads what was re-encrypted under the new key.
 """
 from __future__ import annotations
 
@@ -19,8 +23,9 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from flask import current_app
-from sqlalchemy import event, exists, or_, select
+from sqlalchemy import exists, or_, select
 
+import keystore
 from extensions import db
 from handlers.departments import HANDLER_ROLES
 from models import Case, Task, User
@@ -37,7 +42,7 @@ class UndecryptableField(ValueError):
     """The stored value was not encrypted with this key, or was altered."""
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _key(hex_key: str) -> bytes:
     return bytes.fromhex(hex_key)
 
@@ -46,14 +51,34 @@ def _current_key() -> bytes:
     return _key(current_app.config["SM4_KEY"])
 
 
+def _decryption_keys(reread_files: bool = False) -> list[str]:
+    """The current key first, then the retired ones and those in the key files (read once per
+    process, and again on ``reread_files``: after a miss, a rotation may have happened)."""
+    config = current_app.config
+    cached = current_app.extensions.get("sm4_file_keys")
+    if cached is None or reread_files:
+        cached = current_app.extensions["sm4_file_keys"] = keystore.stored_sm4_keys(config["DATA_DIR"])
+    return list(dict.fromkeys([config["SM4_KEY"], *config.get("SM4_RETIRED_KEYS", ()), *cached]))
+
+
 def is_encrypted(value: str | None) -> bool:
     return bool(value) and value.startswith(PREFIX)
 
 
-def encrypt_personal(plain: str) -> str:
-    """Encrypt a short personal field with SM4-GCM under a fresh random nonce."""
+def sealed(value: str | None) -> str | None:
+    """The value ready to store: encrypted (once), or None when empty."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return value if is_encrypted(value) else encrypt_personal(value)
+
+
+def encrypt_personal(plain: str, hex_key: str | None = None) -> str:
+    """Encrypt a short personal field with SM4-GCM under a fresh random nonce (the current key
+    unless ``hex_key`` is given: the key rotation)."""
     nonce = os.urandom(NONCE_BYTES)
-    encryptor = Cipher(algorithms.SM4(_current_key()), modes.GCM(nonce)).encryptor()
+    key = _key(hex_key) if hex_key else _current_key()
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
     sealed = encryptor.update(plain.encode()) + encryptor.finalize()
     return PREFIX + base64.urlsafe_b64encode(nonce + sealed + encryptor.tag).decode().rstrip("=")
 
@@ -70,12 +95,19 @@ def decrypt_personal(stored: str) -> str:
         raise UndecryptableField("the stored value is not valid base64") from None
     if len(raw) < NONCE_BYTES + TAG_BYTES:
         raise UndecryptableField("the stored value is too short")
-    nonce, sealed, tag = raw[:NONCE_BYTES], raw[NONCE_BYTES:-TAG_BYTES], raw[-TAG_BYTES:]
-    decryptor = Cipher(algorithms.SM4(_current_key()), modes.GCM(nonce, tag)).decryptor()
-    try:
-        return (decryptor.update(sealed) + decryptor.finalize()).decode()
-    except (InvalidTag, UnicodeDecodeError):
-        raise UndecryptableField("the stored value does not decrypt with this key") from None
+    nonce, body, tag = raw[:NONCE_BYTES], raw[NONCE_BYTES:-TAG_BYTES], raw[-TAG_BYTES:]
+    tried: set[str] = set()
+    for reread in (False, True):
+        for hex_key in _decryption_keys(reread):
+            if hex_key in tried:
+                continue
+            tried.add(hex_key)
+            decryptor = Cipher(algorithms.SM4(_key(hex_key)), modes.GCM(nonce, tag)).decryptor()
+            try:
+                return (decryptor.update(body) + decryptor.finalize()).decode()
+            except (InvalidTag, UnicodeDecodeError):
+                continue
+    raise UndecryptableField("the stored value does not decrypt with this key")
 
 
 def normalize_phone(raw: str | None) -> str | None:
@@ -145,10 +177,3 @@ def mask_name(name: str | None) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
-
-
-@event.listens_for(Case, "before_insert")
-@event.listens_for(Case, "before_update")
-def _never_store_a_plain_phone(_mapper, _connection, case: Case) -> None:
-    if case.reporter_phone and not is_encrypted(case.reporter_phone):
-        case.reporter_phone = encrypt_personal(case.reporter_phone)

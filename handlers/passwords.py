@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+from functools import lru_cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,4 +30,15 @@ def hash_password(password: str) -> str:
 
 
 def password_matches(stored_hash: str | None, password: str) -> bool:
-    return bool(stored_hash) and check_password_hash(stored_hash, password)
+    """Whether ``password`` is the one hashed; with no hash (no such account) a dummy hash is
+    checked all the same, so the answer takes as long whether the account exists or not."""
+    if not stored_hash:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return check_password_hash(stored_hash, password)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made with the same KDF and parameters as real hashes (costs one hash, once a process).
+    return hash_password(secrets.token_urlsafe(16))

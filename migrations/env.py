@@ -3,6 +3,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -22,12 +23,14 @@ def render_item(type_, obj, autogen_context):
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.engine
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    """Migrations run as the schema owner (DATABASE_OWNER_URL), not as the app's role."""
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if owner_url and owner_url != current_app.config["DATABASE_URL"]:
+        engines = current_app.extensions.setdefault("owner_engines", {})
+        if owner_url not in engines:
+            engines[owner_url] = create_engine(owner_url)
+        return engines[owner_url]
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():
@@ -112,6 +115,18 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if not getattr(config.cmd_opts, 'autogenerate', False):
+                _secure_audit_log(connection)
+
+
+def _secure_audit_log(connection):
+    """After every upgrade: the app's role may only INSERT and SELECT the audit log."""
+    from sqlalchemy import text
+
+    from handlers.db_roles import secure_audit_log
+
+    if connection.dialect.name == "postgresql" and connection.scalar(text("SELECT to_regclass('audit_log')")):
+        secure_audit_log(connection, current_app.config["DATABASE_URL"], current_app.config["AUDIT_RETENTION_DAYS"])
 
 
 if context.is_offline_mode():

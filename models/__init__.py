@@ -1,7 +1,7 @@
 """All models, imported here so the metadata (and Alembic) see every table."""
-from models.access import ApiClient, AuditEntry, IpBlock, Role
+from models.access import ApiClient, AuditEntry, IpBlock, Role, SignInFailures
 from models.alarms import Alarm, DeadLetter, DeviceCommand, IngestedMessage, Measurement, WebhookSubscription
-from models.base import transaction, utcnow
+from models.base import after_commit, transaction, utcnow
 from models.cases import Case, CaseEvent, CaseSearch, ProcessSpec, Task
 from models.devices import Device
 from models.org import Grid, OrgUnit
@@ -12,9 +12,9 @@ from models.residents import Address, Open311Client, Open311Token
 
 __all__ = [
     "Case", "CaseEvent", "CaseSearch", "Device", "Grid", "OrgUnit", "Photo", "ProcessSpec", "Task", "User",
-    "transaction", "user_grids", "utcnow",
+    "after_commit", "transaction", "user_grids", "utcnow",
     "Report",
     "Address", "Open311Client", "Open311Token",
-    "ApiClient", "AuditEntry", "IpBlock", "Role",
+    "ApiClient", "AuditEntry", "IpBlock", "Role", "SignInFailures",
     "Alarm", "DeadLetter", "DeviceCommand", "IngestedMessage", "Measurement", "WebhookSubscription",
 ]

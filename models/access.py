@@ -49,6 +49,23 @@ class IpBlock(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SignInFailures(db.Model):
+    """Failed sign-ins of one account from one address, and the lockout they earned.
+
+    Kept per account AND address: someone guessing from elsewhere locks only themselves out,
+    never the worker at their own terminal; each new lockout of the pair lasts twice as long.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    lockouts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class AuditEntry(db.Model):
     """One operation: a write or a login, allowed or not. Rows are never updated; the
     database refuses it (a trigger), and deletes only rows past the retention floor."""

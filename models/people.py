@@ -4,13 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.base import UTCDateTime, utcnow
 from models.org import Grid, OrgUnit
 
+# The prefix of an SM4-encrypted personal field (handlers.crypto.PREFIX).
+SEALED_PREFIX = "sm4:"
 ROLES = ("admin", "dispatcher", "supervisor", "grid_worker", "department", "resident")
 
 user_grids = Table(
@@ -23,6 +25,12 @@ user_grids = Table(
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # Personal fields are stored encrypted or not at all (handlers.crypto); SQLite enforces
+    # the same with triggers (migration f3d8b6a2c417).
+    __table_args__ = (
+        CheckConstraint(f"phone IS NULL OR phone LIKE '{SEALED_PREFIX}%'", name="ck_users_phone_sealed"),
+        CheckConstraint(f"id_number IS NULL OR id_number LIKE '{SEALED_PREFIX}%'", name="ck_users_id_number_sealed"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(64), unique=True)
@@ -34,6 +42,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     # Raising it revokes every bearer token issued before.
     token_version: Mapped[int] = mapped_column(default=1)
+    # Raising it ends every signed-in session of the account at once (logout, password reset,
+    # disabling, a change of validity): sessions carry the version they were opened with.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Personal data, SM4-encrypted at rest (handlers.crypto); shown masked to most roles.

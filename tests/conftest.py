@@ -6,13 +6,14 @@ TEST_BACKENDS=sqlite (or postgresql) limits the backends; both run by default.
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 
 import psycopg
 import pytest
 from flask_migrate import upgrade
 from redis import Redis
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from extensions import db
 from handlers.grids import invalidate_grid_index
@@ -25,9 +26,18 @@ from web.commands.demo import build_demo_community
 from workflows.specs import forget_stored_specs
 
 RUN_ID = uuid.uuid4().hex[:8]
+# Explicit keys of this run: nothing falls back to generated keys (or to a known sample key).
+TEST_SECRET_KEY = secrets.token_urlsafe(48)
+TEST_SM4_KEY = secrets.token_hex(16)
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/1"
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+PG_APP_ROLE = "community_app_test"
+
+
+def owner_url(url: str) -> str:
+    """The schema owner's URL of a test database (the app's role swapped for postgres)."""
+    return url.replace(f"{PG_APP_ROLE}@", "postgres@", 1)
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +50,12 @@ def database_urls(tmp_path_factory):
     if "postgresql" in BACKENDS:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{pg_name}"')
-        urls["postgresql"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
+        # The app connects as its own role, as in production: the upgrade (run as the owner)
+        # creates it and lets it only INSERT and SELECT the audit log (handlers.db_roles).
+        urls["postgresql"] = f"postgresql+psycopg://{PG_APP_ROLE}@127.0.0.1:5432/{pg_name}"
     for url in urls.values():
-        app = create_app({"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "TESTING": True})
+        app = create_app({"DATABASE_URL": url, "DATABASE_OWNER_URL": owner_url(url), "REDIS_URL": REDIS_URL,
+                          "TESTING": True, "SECRET_KEY": TEST_SECRET_KEY, "SM4_KEY": TEST_SM4_KEY})
         with app.app_context():
             upgrade(revision="heads")
             db.engine.dispose()
@@ -61,8 +74,9 @@ def backend(request):
 def app(backend, database_urls, tmp_path):
     prefix = f"test-{RUN_ID}-{uuid.uuid4().hex[:6]}"
     app = create_app({
-        "DATABASE_URL": database_urls[backend], "REDIS_URL": REDIS_URL, "QUEUE_PREFIX": prefix,
-        "TESTING": True, "SECRET_KEY": "test-secret", "GRID_CACHE_SECONDS": 3600,
+        "DATABASE_URL": database_urls[backend], "DATABASE_OWNER_URL": owner_url(database_urls[backend]),
+        "REDIS_URL": REDIS_URL, "QUEUE_PREFIX": prefix,
+        "TESTING": True, "SECRET_KEY": TEST_SECRET_KEY, "SM4_KEY": TEST_SM4_KEY, "GRID_CACHE_SECONDS": 3600,
         "DATA_DIR": str(tmp_path / "data"),
     })
     forget_stored_specs()
@@ -80,8 +94,10 @@ def app(backend, database_urls, tmp_path):
 
 
 def _empty_tables() -> None:
+    """As the owner: the app's role may not empty the audit log (that is the point)."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
+    owner = create_engine(owner_url(str(db.engine.url.render_as_string(hide_password=False))))
+    with owner.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
@@ -91,6 +107,7 @@ def _empty_tables() -> None:
                 conn.execute(text(f"DELETE FROM {name}"))
             for statement in AUDIT_GUARD_SQL["sqlite"]:
                 conn.execute(text(statement))
+    owner.dispose()
 
 
 def _drop_redis_keys(prefix: str) -> None:

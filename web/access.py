@@ -76,8 +76,10 @@ def api_group_of(view) -> str | None:
 
 
 def _session_expired(user) -> str | None:
+    """Why a signed-in session ends now. (Sessions ended by logout, a password reset or
+    disabling carry an old session version and never get here: web.auth.load_user.)"""
     now = utcnow()
-    if user.valid_until is not None and user.valid_until < now:
+    if not user.active or (user.valid_until is not None and user.valid_until < now):
         return gettext("Your account has expired.")
     seen = session.get("seen")
     if seen is not None and time.time() - seen > user.session_timeout_minutes * 60:

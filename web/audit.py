@@ -55,7 +55,6 @@ def _operation() -> str:
 SERVICE_COMMANDS = {"worker", "scheduler", "ingest", "run", "shell"}
 
 
-@event.listens_for(Session, "before_commit")
 def _audit_committed_write(session) -> None:
     if not (session.new or session.dirty or session.deleted):
         return
@@ -77,6 +76,16 @@ def _audit_committed_write(session) -> None:
 
 
 def register_audit(app: Flask) -> None:
+    """Audit every write of the app's requests and CLI commands (create_app calls this for
+    every app, so no process writes unaudited whatever it imported).
+
+    The entry of a committed write must be in the same transaction as the write, and writes
+    commit in many units of work across every blueprint and command: a before-commit hook on
+    the session is the one place that sees them all without each caller remembering to. It
+    is registered here, by the factory, not as a side effect of importing this module."""
+    if not event.contains(Session, "before_commit", _audit_committed_write):
+        event.listen(Session, "before_commit", _audit_committed_write)
+
     @app.after_request
     def _audit_other_writes(response):
         if request.method in SAFE_METHODS or g.get("audited") or request.endpoint in NOT_AUDITED | {"static"}:

@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from extensions import db, login_manager
-from handlers.passwords import password_matches
-from models import User, transaction, utcnow
+from extensions import db, limiter, login_manager
+from handlers.sign_in import check_sign_in, end_sessions
+from models import User, transaction
+from web.access import client_ip
 from web.audit import audit_entry
 
 auth_bp = Blueprint("auth", __name__)
@@ -23,9 +22,18 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None
 
 
+# The account's session version a session was opened with (models.User.session_version).
+SESSION_VERSION = "sv"
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The signed-in account, unless its sessions were ended since this one began (logout
+    anywhere, a password reset, disabling, a change of validity): then the cookie is refused."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or session.get(SESSION_VERSION) != user.session_version:
+        return None
+    return user
 
 
 class LoginForm(FlaskForm):
@@ -45,43 +53,40 @@ def landing_page(user: User) -> str:
     return "/inbox" if user.role != "resident" else "/track"
 
 
-def _refusal(user: User | None, password: str) -> tuple[str | None, str]:
-    """Why this sign-in is refused (a message for the user, a reason for the audit log)."""
-    now = utcnow()
-    if user is None or not user.active:
-        return _("Wrong account or password."), "unknown or inactive account"
-    if user.locked_until is not None and user.locked_until > now:
-        return _("Too many failed attempts: the account is locked for a while."), "locked"
-    if user.valid_until is not None and user.valid_until < now:
-        return _("This account has expired."), "expired"
-    if not password_matches(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= user.max_login_attempts:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            return _("Too many failed attempts: the account is locked for a while."), "wrong password, locked"
-        return _("Wrong account or password."), "wrong password"
-    return None, "ok"
+def _message(verdict: str) -> str:
+    return {
+        "locked": _("Too many failed attempts: the account is locked for a while."),
+        "expired": _("This account has expired."),
+    }.get(verdict, _("Wrong account or password."))
+
+
+def _login_rate() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _address_key() -> str:
+    # Namespaced by the app's prefix: the limiter keeps the prefix of the first app it served.
+    return f"{current_app.config['QUEUE_PREFIX']}:login:{client_ip()}"
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"], key_func=_address_key)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         account = form.account.data.strip()
-        user = db.session.scalar(select(User).where(User.account == account))
         with transaction():
-            message, reason = _refusal(user, form.password.data)
-            if message is None:
-                user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
-            audit_entry("login", "ok" if message is None else "refused", target=account,
-                        detail={"reason": reason, "channel": "web"},
+            outcome = check_sign_in(account, form.password.data, client_ip())
+            user = outcome.user
+            audit_entry("login", "ok" if outcome.verdict == "ok" else "refused", target=account,
+                        detail={"reason": outcome.reason, "channel": "web"},
                         operator_id=user.id if user else None, operator_name=account)
-        if message is None:
+        if outcome.verdict == "ok":
             login_user(user)
+            session[SESSION_VERSION] = user.session_version
             session["seen"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")) or landing_page(user))
-        form.password.errors.append(message)
+        form.password.errors.append(_message(outcome.verdict))
     status = 200
     if request.method == "POST":
         # 401: the account or password was refused; 400: the form itself was incomplete.
@@ -92,7 +97,11 @@ def login():
 @auth_bp.post("/logout")
 @login_required
 def logout():
+    """Sign out everywhere: every session of the account ends, copied cookies included."""
+    with transaction():
+        end_sessions(current_user)
     logout_user()
+    session.clear()
     flash(_("Signed out."))
     return redirect(url_for("auth.login"))
 

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 
 from extensions import db
 from handlers.categories import CATEGORIES, UnknownCategory, category
+from handlers.crypto import sealed
 from handlers.grids import place_point
 from handlers.search import search_grams
 from models import Case, CaseSearch, Device, Grid, OrgUnit, transaction, utcnow
@@ -121,7 +122,7 @@ def open_case(req: CaseRequest, actor: Actor = SYSTEM, reporter_id: int | None =
             lat=req.lat if req.lat is not None else (device.lat if device else None),
             lon=req.lon if req.lon is not None else (device.lon if device else None),
             address=req.address, reporter_id=reporter_id, reporter_name=req.reporter_name,
-            reporter_phone=req.reporter_phone, device_id=device.id if device else None,
+            reporter_phone=sealed(req.reporter_phone), device_id=device.id if device else None,
             opened_at=opened_at, spec_hash=loaded.hash, engine_version=ENGINE_VERSION,
             serializer_version=SERIALIZER_VERSION, state="",
         )

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import TaskState
 
 from extensions import db
-from models import Case, CaseEvent, Task, User, utcnow
+from models import Case, CaseEvent, Task, User, after_commit, utcnow
 from workflows.engine import dump_state
 
 # Lanes whose tasks go to the role the routing table chose (grid worker or department).
@@ -110,10 +111,17 @@ def sync_case(case: Case, workflow: BpmnWorkflow, actor: Actor, run: EngineRun,
     else:
         case.next_timer_at = _next_timer(workflow)
         if case.next_timer_at:
-            db.session.info.setdefault("timers", {})[case.id] = case.next_timer_at
+            # Enqueued once this unit of work commits; the latest due time of the case wins.
+            after_commit(partial(_schedule_timer, case.id, case.next_timer_at), key=("timer", case.id))
     case.state = dump_state(workflow)
     case.open_task_rows = still_open + created
     return case.open_task_rows
+
+
+def _schedule_timer(case_id: int, due) -> None:
+    from workflows.timers import schedule_timer  # timers imports this module
+
+    schedule_timer(case_id, due)
 
 
 def _copy_case_facts(case: Case, workflow: BpmnWorkflow, data: dict) -> None:

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
-from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from extensions import db
-from models import ProcessSpec, utcnow
+from models import ProcessSpec, after_commit, utcnow
 from workflows.engine import ENGINE_VERSION, spec_from_json, spec_to_json
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -84,18 +82,9 @@ def _store(loaded: LoadedSpec) -> None:
         hash=loaded.hash, process_id=loaded.process_id, engine_version=ENGINE_VERSION,
         spec=spec_to_json(loaded.spec, loaded.subprocess_specs), created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["hash"]))
-    # Remembered only once the row is committed (see the listeners below).
-    db.session.info.setdefault("pending_specs", set()).add((_database(), loaded.hash))
-
-
-@event.listens_for(Session, "after_commit")
-def _remember_committed_specs(session) -> None:
-    _stored.update(session.info.pop("pending_specs", ()))
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending_specs(session) -> None:
-    session.info.pop("pending_specs", None)
+    # Remembered only once the row is committed: a rolled-back insert is tried again.
+    stored = (_database(), loaded.hash)
+    after_commit(lambda: _stored.add(stored), key=("spec", stored))
 
 
 def spec_for_case(process_id: str, spec_hash: str) -> LoadedSpec:

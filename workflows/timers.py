@@ -1,7 +1,8 @@
 """SLA timers: an RQ job at each due time, and a sweep for jobs that were lost.
 
 SpiffWorkflow fires nothing by itself: a job reloads the case, refreshes its timers and runs
-the engine. Jobs are scheduled only after the transaction that set the due time commits.
+the engine. Jobs are scheduled only after the transaction that set the due time commits
+(``models.after_commit``, called by ``workflows.runtime.sync_case``).
 """
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import logging
 from datetime import datetime
 
 from redis.exceptions import RedisError
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from extensions import db, redis
 from models import Case, transaction, utcnow
@@ -21,17 +21,6 @@ from workflows.specs import spec_for_case
 
 log = logging.getLogger(__name__)
 TIMER = Actor(label="timer")
-
-
-@event.listens_for(Session, "after_commit")
-def _schedule_committed_timers(session) -> None:
-    for case_id, due in session.info.pop("timers", {}).items():
-        schedule_timer(case_id, due)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending_timers(session) -> None:
-    session.info.pop("timers", None)
 
 
 def schedule_timer(case_id: int, due: datetime) -> None:

@@ -114,6 +114,7 @@ def callers(app, demo):
             else:
                 with client.session_transaction() as session:
                     session["_user_id"], session["_fresh"] = str(user.id), True
+                    session["sv"] = user.session_version  # as web.auth.login records it
         made[role] = (client, headers)
     return made
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from extensions import db
+from handlers.db_roles import secure_audit_log
 
 FILE_DIRS = ("photos", "reports")
 
@@ -80,8 +81,14 @@ def restore_command(directory: Path, yes: bool):
         with sqlite3.connect(directory / manifest["database"]) as source, sqlite3.connect(path) as target:
             source.backup(target)
     else:
+        # As the schema owner: it drops and re-creates the tables the app's role may only use.
+        owner_url = make_url(current_app.config["DATABASE_OWNER_URL"])
         subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                        "--dbname", _pg_dsn(url), str(directory / manifest["database"])], check=True)
+                        "--dbname", _pg_dsn(owner_url), str(directory / manifest["database"])], check=True)
+        engine = create_engine(owner_url)
+        with engine.begin() as conn:
+            secure_audit_log(conn, current_app.config["DATABASE_URL"], current_app.config["AUDIT_RETENTION_DAYS"])
+        engine.dispose()
     data_dir = Path(current_app.config["DATA_DIR"])
     for name in FILE_DIRS:
         shutil.rmtree(data_dir / name, ignore_errors=True)
