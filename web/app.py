@@ -81,6 +81,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     from web.case_pages import case_pages_bp
     from web.commands import register_commands
     from web.errors import register_error_handlers
+    from web.headers import register_security_headers
     from web.inbox import inbox_bp
     from web.open311 import open311_bp
     from web.photos import photos_bp
@@ -105,6 +106,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     register_access(app)
     register_audit(app)
     register_error_handlers(app)
+    register_security_headers(app)
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = get_locale

@@ -3,6 +3,13 @@
 (function () {
   "use strict";
 
+  /* Names are text: Leaflet puts a string tooltip in as HTML, an element as it is. */
+  function textNode(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   function drawMap() {
     var el = document.getElementById("case-map");
     var source = document.getElementById("case-map-data");
@@ -17,7 +24,7 @@
           : {color: "#7a8794", weight: 1, dashArray: "4 3", fillColor: "#c5ced8", fillOpacity: 0.12};
       },
       onEachFeature: function (f, layer) {
-        layer.bindTooltip(f.properties.code + " " + f.properties.name, {sticky: true});
+        layer.bindTooltip(textNode(f.properties.code + " " + f.properties.name), {sticky: true});
         if (f.properties.own) own = layer;
       }
     });

@@ -92,6 +92,8 @@
 
   /* Map: a tap becomes a point (the SVG is drawn in a plane scaled from lon/lat). */
   if (svg) {
+    /* Set here, not in a style attribute: the Content-Security-Policy allows no inline styles. */
+    svg.style.width = svg.dataset.cssWidth || "100%";
     var west = parseFloat(svg.dataset.west), north = parseFloat(svg.dataset.north);
     var xScale = parseFloat(svg.dataset.xScale), yScale = parseFloat(svg.dataset.yScale);
     svg.addEventListener("click", function (event) {
