@@ -5,9 +5,9 @@ alarm row remembers what is outstanding (``pending_since``), so a job lost with 
 worker, or never queued because the ingest died between commit and enqueue, is found by the
 sweep. Every step is exactly-once by a database rule, so running the job twice is harmless:
 
-- the case: the INSERT of the case sets ``alarms.case_id`` in the same transaction, only if it
-  is still empty (``_link_case_to_alarm``); a second job's case is rolled back. The same
-  statement settles the usual alarm, whose case was all it needed;
+- the case: the unit of work that opens the case sets ``alarms.case_id``, only if it is still
+  empty (``handlers.alarms.link_case_to_alarm``); a second job's case is rolled back. The
+  same statement settles the usual alarm, whose case was all it needed;
 - the clear: the alarm is marked and the message delivered in one transaction, under its lock;
 - the linkage: marked done under the alarm's lock (see ``handlers.linkage``).
 """
@@ -19,11 +19,10 @@ from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import and_, event, select, text, update
-from sqlalchemy import case as sa_case
-from sqlalchemy.orm import object_session
+from sqlalchemy import select, text, update
 
 from extensions import db, redis
+from handlers.alarms import AlarmHasCase, link_case_to_alarm
 from handlers.categories import category
 from handlers.linkage import link_alarm
 from integrations.webhooks import Subscriber, active_subscribers, notify_subscribers
@@ -36,32 +35,6 @@ log = logging.getLogger(__name__)
 QUEUE = "alarms"
 # Alarms per job: a few, so RQ's cost per job is shared, and several workers still share a burst.
 JOB_CHUNK = 16
-# Keys in the session's info: the alarm whose case the next case INSERT is, and whether that
-# alarm still has work outstanding once linked.
-CASE_FOR_ALARM = "case_for_alarm"
-LEFT_PENDING = "alarm_left_pending"
-
-
-class AlarmHasCase(Exception):
-    """Another job gave the alarm its case first; this job's case is rolled back."""
-
-
-@event.listens_for(Case, "after_insert")
-def _link_case_to_alarm(_mapper, connection, case: Case) -> None:
-    session = object_session(case)
-    alarm_id = session.info.pop(CASE_FOR_ALARM, None) if session is not None else None
-    if alarm_id is None:
-        return
-    table = Alarm.__table__
-    # The usual alarm (active, no linkage) has nothing left to do: settle it in this statement.
-    settled = sa_case((and_(table.c.status == "active", table.c.linkage != "pending"), None),
-                      else_=table.c.pending_since)
-    linked = connection.execute(update(table).where(table.c.id == alarm_id, table.c.case_id.is_(None))
-                                .values(case_id=case.id, pending_since=settled)
-                                .returning(table.c.pending_since)).first()
-    if linked is None:
-        raise AlarmHasCase(f"alarm {alarm_id} has its case already")
-    session.info[LEFT_PENDING] = linked.pending_since is not None
 
 
 def queue_alarm_work(alarm_ids: list[int]) -> None:
@@ -182,16 +155,19 @@ def _open_case(alarm: _Facts) -> tuple[Case | None, bool]:
         category=alarm.category, severity=alarm.severity, source="sensor", device_id=device.id,
         title=" ".join(part for part in (cat.zh, device.building, device.name) if part),
         description="\n".join(lines))
-    db.session.info[CASE_FOR_ALARM] = alarm.id
+    left_pending: list[bool] = []
+
+    def take_case(case: Case) -> None:
+        # In open_case's unit of work: the alarm takes the case, or the case is rolled back.
+        db.session.flush()  # the case row exists before the alarm refers to it
+        left_pending.append(link_case_to_alarm(alarm.id, case.id))
+
     try:
         _commit_without_waiting_for_disk()
-        case = open_case(request, Actor(label=f"device:{device.code}"))
-        return case, db.session.info.get(LEFT_PENDING, True)
+        case = open_case(request, Actor(label=f"device:{device.code}"), along=take_case)
+        return case, left_pending[0]
     except AlarmHasCase:
         return None, True
-    finally:
-        db.session.info.pop(CASE_FOR_ALARM, None)
-        db.session.info.pop(LEFT_PENDING, None)
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -231,7 +207,7 @@ def _settle(alarm_id: int) -> None:
         db.session.execute(update(Alarm).where(
             Alarm.id == alarm_id, Alarm.pending_since.is_not(None), Alarm.case_id.is_not(None),
             Alarm.linkage != "pending",
-            (Alarm.status == "active") | Alarm.clear_sent_at.is_not(None),
+            Alarm.status.in_(("active", "ended")) | Alarm.clear_sent_at.is_not(None),
         ).values(pending_since=None).execution_options(synchronize_session=False))
 
 

@@ -29,7 +29,7 @@ from integrations.kinds import (
     kind_spec,
     offline_signal,
 )
-from integrations.payloads import Rejected, parse_event, parse_status, parse_topic, storable_text
+from integrations.payloads import DEVICE_CODE, Rejected, parse_event, parse_status, parse_topic, storable_text
 from models import DeadLetter, Device, IngestedMessage, Measurement, transaction, utcnow
 
 log = logging.getLogger(__name__)
@@ -92,13 +92,7 @@ def decode(incoming: Incoming, index: int = 0) -> _Decoded:
                                                  f"publish on community/{device.community}/{device.kind}/"
                                                  f"{device.code}/{channel}")
     else:
-        if incoming.device_id is not None:
-            device = device_by_id(incoming.device_id)
-        else:
-            device = device_by_code(incoming.device_code or "")
-        if device is None:
-            named = incoming.device_id if incoming.device_id is not None else incoming.device_code
-            raise Rejected("unknown_device", f"no device {storable_text(str(named))!r} is registered")
+        device = _http_device(incoming)
         _check_key(device, incoming.key, "X-Device-Key header")
         channel = "event"
     if channel == "status":
@@ -112,6 +106,22 @@ def decode(incoming: Incoming, index: int = 0) -> _Decoded:
         _check_key(device, message.key, "'key' field")
     return _Decoded(index, device, msg_id, presence, signals, readings, message.ts or incoming.received_at,
                     incoming.received_at)
+
+
+def _http_device(incoming: Incoming) -> DeviceInfo:
+    """The device an HTTP event names: by code, or by id (digits that are no code)."""
+    ref = incoming.device_code
+    device = None
+    if incoming.device_id is not None:
+        device = device_by_id(incoming.device_id)
+    elif ref is not None and DEVICE_CODE.match(ref):  # nothing else is looked up (NUL, 1 MB paths...)
+        device = device_by_code(ref)
+        if device is None and ref.isascii() and ref.isdigit() and len(ref) <= 9:
+            device = device_by_id(int(ref))
+    if device is None:
+        named = incoming.device_id if incoming.device_id is not None else storable_text(ref or "")[:64]
+        raise Rejected("unknown_device", f"no device {named!r} is registered")
+    return device
 
 
 def _check_key(device: DeviceInfo, key: str | None, where: str) -> None:

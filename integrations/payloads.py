@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, fiel
 TOPIC_ROOT = "community"
 TOPIC_CHANNELS = ("event", "status")
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+DEVICE_CODE = _SEGMENT  # a device code is a topic segment
 MAX_PAYLOAD_BYTES = 16 * 1024
 # A device clock this far ahead of ours is wrong, not early.
 MAX_CLOCK_AHEAD = timedelta(minutes=5)

@@ -14,6 +14,7 @@ from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, St
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from extensions import db
+from handlers.alarms import alarm_of_case
 from handlers.categories import CATEGORIES
 from models import CaseEvent, Grid, OrgUnit, Photo, Task, User
 from web.access import requires
@@ -75,7 +76,8 @@ def show(ref: str):
         map_data=_map_data(case, grids),
         current_steps=sorted({t.bpmn_id for t in open_tasks}),
         done_steps=sorted({t.bpmn_id for t in tasks if t.status == "done"}),
-        event_facts=partial(_event_facts, words=PageWords()))
+        event_facts=partial(_event_facts, words=PageWords()),
+        alarm=alarm_of_case(case.id) if case.device_id is not None else None)
 
 
 def _names(ids: set[int | None]) -> dict[int, str]:

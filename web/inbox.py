@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from extensions import db
+from handlers.alarms import alarm_of_case
 from handlers.departments import DEPARTMENTS, HANDLER_ROLES
 from models import Case, CaseEvent, Grid, Photo, Task
 from web.access import requires
@@ -155,4 +156,5 @@ def _task_view(task: Task, case: Case, form, status: int = 200):
         "inbox/task.html", task=task, case=case, form=form, photos=photos, grids=grids, notes=notes,
         held_by_other=task.assignee_id not in (None, current_user.id),
         departments=[(code, words.department(code)) for code in DEPARTMENTS],
-        handler_roles=HANDLER_ROLES), status
+        handler_roles=HANDLER_ROLES,
+        alarm=alarm_of_case(case.id) if case.device_id is not None else None), status

@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import TaskState
 
 from extensions import db
+from handlers.alarms import end_alarms_of_case
 from models import Case, CaseEvent, Task, User, after_commit, utcnow
 from workflows.engine import dump_state
 
@@ -108,6 +109,9 @@ def sync_case(case: Case, workflow: BpmnWorkflow, actor: Actor, run: EngineRun,
         case.closed_at = now
         case.next_timer_at = None
         record(case, case.status, actor, data={"outcome": case.status})
+        if case.device_id is not None:
+            # An alarm lives as long as its case: the device's next raise opens a new case.
+            end_alarms_of_case(case.id, now)
     else:
         case.next_timer_at = _next_timer(workflow)
         if case.next_timer_at:

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from extensions import db, limiter
 from handlers.errors import Forbidden, Invalid, NotFound
 from integrations.device_sheet import read_devices, template_workbook
-from integrations.ingest import Incoming, ingest_batch
-from integrations.payloads import EventIn
+from integrations.ingest import Incoming, ingest_isolated
+from integrations.payloads import EventIn, storable_text
 from integrations.registry import (
     DeviceFields,
     DeviceIn,
@@ -32,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A rejected device message: the reason code and its HTTP status.
 REJECTION_STATUS = {"unknown_device": 404, "missing_key": 401, "wrong_key": 401, "bad_json": 400,
                     "too_large": 413, "invalid_payload": 422, "unknown_type": 422, "bad_reading": 422,
-                    "unknown_kind": 422}
+                    "unknown_kind": 422, "processing_failed": 422}
 
 
 class DeviceOut(BaseModel):
@@ -196,23 +196,31 @@ def _address_rate() -> str:
 
 
 def _device_key() -> str:
-    return f"device:{(request.view_args or {}).get('device_id')}"
+    return f"device:{(request.view_args or {}).get('device_ref')}"
 
 
-@api_bp.post("/devices/<int:device_id>/events")
+@api_bp.post("/devices/<device_ref>/events")
 @limiter.limit(_device_rate, key_func=_device_key)
 @limiter.limit(_address_rate, key_func=lambda: f"ip:{request.remote_addr}")
 @documented("Send a device event over HTTP (the MQTT event payload; key in X-Device-Key)", body=EventIn,
             response=EventAccepted, status=202, errors=(400, 401, 404, 413, 422, 429), tag="devices", public=True)
-def device_event(device_id: int):
-    """For devices without MQTT (street lights, NB-IoT platforms). 202 when applied, 200 when
-    the msg_id was applied before (a retry). A rejected event is kept as a dead letter and
-    answered with its reason: 401 missing or wrong key, 404 unknown device, 400 not JSON,
-    413 too large, 422 not a valid event of the device's kind. Each device may send
+def device_event(device_ref: str):
+    """For devices without MQTT (street lights, NB-IoT platforms), named by code (or id).
+    202 when applied, 200 when the msg_id was applied before (a retry). A rejected event is
+    kept as a dead letter and answered with its reason: 401 missing or wrong key, 404 unknown
+    device, 400 not JSON, 413 too large, 422 not a valid event of the device's kind (or one
+    we failed to process: kept for the administrators). Each device may send
     ``DEVICE_EVENT_RATE_LIMIT`` events, each address ``DEVICE_EVENT_IP_RATE_LIMIT`` (429 beyond)."""
-    g.principal_name = f"device:{device_id}"
-    outcome = ingest_batch([Incoming("http", request.get_data(), utcnow(), device_id=device_id,
-                                     key=request.headers.get("X-Device-Key"), remote_addr=request.remote_addr)])[0]
+    g.principal_name = f"device:{storable_text(device_ref)[:64]}"
+    incoming = Incoming("http", request.get_data(), utcnow(), device_code=device_ref,
+                        key=request.headers.get("X-Device-Key"), remote_addr=request.remote_addr)
+    outcome = ingest_isolated([incoming])[0]
     if outcome.status == "rejected":
         return error_response(REJECTION_STATUS.get(outcome.reason, 400), outcome.reason, outcome.detail)
     return jsonify({"status": outcome.status, "alarms": outcome.alarms}), 202 if outcome.status == "applied" else 200
+
+
+# Whatever bytes a device sends are its message: the ingest keeps what it cannot apply as a
+# dead letter (escaped or base64), so the request-level input check (web.input_guard) lets
+# this view have them as they are.
+device_event.accepts_raw_input = True
