@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -78,6 +80,54 @@ def private_redis(tmp_path):
         server.stop()
 
 
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (initdb + pg_ctl, as the postgres OS user when the
+    tests run as root), trust auth, on 127.0.0.1:<port>; stopped and removed afterwards."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+        self.folder = Path(tempfile.mkdtemp(prefix="pg-outage-"))
+        self.data = self.folder / "data"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def init(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres():
+    cluster = PrivatePostgres()
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
 def settings_of(app, **changes) -> dict:
     """Every setting of ``app`` (so a second app or a subprocess sees the same database, keys
     and queue prefix), with ``changes``."""
@@ -120,11 +170,21 @@ class Services:
             self.processes[name] = subprocess.Popen([FLASK, name], cwd=ROOT, env=self.env,
                                                     stdout=log, stderr=subprocess.STDOUT)
 
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until each service has said it is at work (both log it once connected)."""
+        ready = {"worker": "*** Listening on", "scheduler": "registering birth"}
+        deadline = time.monotonic() + timeout
+        while not all(ready[name] in self.log(name) for name in self.processes):
+            assert all(self.alive().values()), {name: self.log(name)[-2000:] for name in self.processes}
+            assert time.monotonic() < deadline, {name: self.log(name)[-2000:] for name in self.processes}
+            time.sleep(0.1)
+
     def alive(self) -> dict[str, bool]:
         return {name: p.poll() is None for name, p in self.processes.items()}
 
     def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text(errors="replace")
+        path = self.folder / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self, timeout: float = 15) -> dict[str, int | None]:
         """SIGTERM (what Ctrl-C and ``make run`` send); their exit codes."""
@@ -141,12 +201,18 @@ class Services:
         return codes
 
 
-@pytest.fixture
-def services(outage_app, tmp_path):
-    """Start with ``services.start("worker", "scheduler")``; stopped after the test."""
-    running = Services(service_env(outage_app, TIMER_SWEEP_SECONDS=1, DEVICE_SWEEP_SECONDS=1,
-                                   OUTAGE_RETRY_SECONDS=2), tmp_path)
+@contextlib.contextmanager
+def running_services(app, folder: Path):
+    """Start with ``.start("worker", "scheduler")``; stopped on leaving."""
+    running = Services(service_env(app, TIMER_SWEEP_SECONDS=1, DEVICE_SWEEP_SECONDS=1, OUTAGE_RETRY_SECONDS=2),
+                       folder)
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def services(outage_app, tmp_path):
+    with running_services(outage_app, tmp_path) as running:
+        yield running

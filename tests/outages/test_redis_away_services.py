@@ -6,50 +6,20 @@ afterwards can come from a job queued before."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import time_machine
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Alarm, Case, CaseEvent, Device, utcnow
-from tests.builders import accept_and_dispatch, new_case
+from models import Alarm, Case, Device, utcnow
+from tests.outages.helpers import AGO, due_case, escalations, wait_until
 from web.commands.demo import build_demo_community, device_key
-
-# Cases are opened this long ago, so their SLA timer is already due when the test runs.
-AGO = timedelta(days=40)
-
-
-def due_case() -> Case:
-    """A dispatched case whose disposal deadline has passed (opened AGO, in the test process)."""
-    with time_machine.travel(utcnow() - AGO, tick=True):
-        case = accept_and_dispatch(new_case("manhole_tilt"))
-    assert case.next_timer_at is not None and case.next_timer_at < utcnow()
-    return case
-
-
-def escalations(case: Case) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.kind == "escalated"))
-
-
-def wait_until(condition, services, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        if condition():
-            return
-        assert all(services.alive().values()), (services.alive(), services.log("worker")[-3000:],
-                                                services.log("scheduler")[-3000:])
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\n{services.log('worker')[-3000:]}\n"
-                         f"{services.log('scheduler')[-3000:]}")
 
 
 def test_worker_and_scheduler_outlive_a_redis_outage_and_catch_up(outage_app, private_redis, services):
     build_demo_community()
     services.start("worker", "scheduler")
+    services.wait_ready()
     before = due_case()  # its job is queued at once, and the sweep sees it too: fired once
     wait_until(lambda: escalations(before) == 1, services, 30, "the timer of a case opened before the outage")
 
