@@ -31,7 +31,7 @@ def test_worker_and_scheduler_outlive_a_redis_outage_and_catch_up(outage_app, pr
         answer = client.post(f"/api/v1/devices/{light.id}/events", headers={"X-Device-Key": device_key(light.code)},
                              json={"msg_id": "outage-2", "type": "lamp_fault", "readings": {"voltage_v": 220.0}})
     assert answer.status_code == 202, answer.get_json()
-    time.sleep(5)  # both services meet the outage (the sweeps run every second)
+    time.sleep(3.5)  # both services meet the outage (the sweeps run every second)
     assert services.alive() == {"worker": True, "scheduler": True}, (services.log("worker")[-3000:],
                                                                      services.log("scheduler")[-3000:])
     assert escalations(during) == 0
