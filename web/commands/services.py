@@ -16,6 +16,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.cron import CronScheduler
+from rq.exceptions import AbandonedJobError
 
 from extensions import db, is_outage, redis
 from handlers.audit import purge_audit_log
@@ -27,6 +28,9 @@ from workflows.timers import sweep_timers
 # In priority order: alarms (a case per new alarm) first, webhook pushes next, PDF reports
 # (long) after everything else.
 QUEUES = ("alarms", "timers", "default", "webhooks", "reports")
+# A job whose worker died under it (killed, out of memory, machine restarted) runs again at
+# most this many times: a job that kills every worker it runs on must not do so forever.
+ABANDONED_RUNS = 3
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +61,10 @@ class AppWorker(SimpleWorker):
 
     stop_was_requested = False
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.push_exc_handler(requeue_abandoned_job)
+
     def request_stop(self, signum, frame):
         self.stop_was_requested = True
         super().request_stop(signum, frame)
@@ -77,6 +85,22 @@ class AppWorker(SimpleWorker):
                 job.retry_intervals = [int(current_app.config["OUTAGE_RETRY_SECONDS"])]
             self.log.warning("job %s met an outage (%s); it runs again later", job.id, exc_info[1])
         return super().handle_exception(job, *exc_info)
+
+
+def requeue_abandoned_job(job, exc_type, exc_value, traceback) -> None:
+    """RQ exception handler: a job found in the started registry with no live worker (RQ calls
+    it abandoned and fails it) is queued again instead, up to ABANDONED_RUNS times; jobs are
+    idempotent, so running one that had half run is safe."""
+    if exc_type is not AbandonedJobError:
+        return
+    runs = job.meta.get("abandoned", 0) + 1
+    if runs > ABANDONED_RUNS:
+        log.error("job %s abandoned %d times: left failed", job.id, runs)
+        return
+    job.meta["abandoned"] = runs
+    job.save_meta()
+    job.retries_left = (job.retries_left or 0) + 1
+    log.warning("job %s lost its worker; queued again (%d of %d)", job.id, runs, ABANDONED_RUNS)
 
 
 @click.command("worker")
