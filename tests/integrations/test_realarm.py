@@ -10,7 +10,16 @@ from sqlalchemy import select
 from extensions import db
 from models import Alarm, Case, Task, User
 from tests.builders import stored_photos
-from tests.integrations.helpers import alarm_of, cases_of, count, event, publish, run_jobs, topic_of, wait_ingested
+from tests.integrations.helpers import (
+    alarm_of,
+    cases_of,
+    count,
+    event,
+    publish,
+    run_jobs,
+    topic_of,
+    wait_ingested,
+)
 from workflows.tasks import complete_task
 
 PAGE = {"Accept-Language": "zh"}
