@@ -82,7 +82,7 @@ class AppWorker(SimpleWorker):
         if is_outage(exc_info[1]):
             job.retries_left = (job.retries_left or 0) + 1
             if not job.retry_intervals:
-                job.retry_intervals = [int(current_app.config["OUTAGE_RETRY_SECONDS"])]
+                job.retry_intervals = [max(1, round(current_app.config["OUTAGE_RETRY_SECONDS"]))]
             self.log.warning("job %s met an outage (%s); it runs again later", job.id, exc_info[1])
         return super().handle_exception(job, *exc_info)
 
@@ -117,7 +117,7 @@ def worker_command(burst):
             # The worker's maintenance also restarts its scheduler of enqueue_at jobs if an
             # outage killed it: as often as we retry, not RQ's default of 10 minutes.
             worker = AppWorker([redis.queue(name) for name in QUEUES], connection=redis.client,
-                               maintenance_interval=int(retry.cap))
+                               maintenance_interval=max(1, round(retry.cap)))
             worker.work(with_scheduler=True, burst=burst)
         except Exception as exc:  # noqa: BLE001 - anything but an outage is a bug: let it out
             if not is_outage(exc):
