@@ -59,7 +59,8 @@ def test_submit_a_repair_with_a_photo_on_a_phone(phone, png_bytes, tmp_path):
     page.select_option("#item", "plumbing")
     page.fill("#description", "2幢1单元301室厨房水管漏水，楼下天花板已经渗水")
     page.select_option("#community", "jinxiu")
-    page.wait_for_function("document.querySelectorAll('#building option').length > 1")
+    # Waits by selector or expect: wait_for_function evals in the page, which the CSP refuses.
+    page.wait_for_selector("#building option >> nth=1", state="attached")
     page.select_option("#building", "2幢")
     page.select_option("#unit", "1单元")
     page.select_option("#room", label="301室")
@@ -105,7 +106,9 @@ def test_use_my_location_and_the_map(phone):
     page.select_option("#kind", "group_renting")
     page.fill("#description", "对面楼里住了十几个人，进出频繁")
     page.check("input[name=place][value=here]")
-    page.wait_for_function("document.getElementById('lat').value !== ''")
+    from playwright.sync_api import expect
+
+    expect(page.locator("#lat")).not_to_have_value("")
     assert "已定位" in page.inner_text("#place-status")
     page.fill("#phone", "13812341234")
     page.screenshot(path=SHOTS / "requests-6-location.png", full_page=True)
