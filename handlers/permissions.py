@@ -1,7 +1,8 @@
-"""What a role may do: functions (pages and actions) and API groups (7.3.4-7.3.5, 7.3.8).
+"""What a role may do: functions (pages and actions) and API groups (7.3.4-7.3.5, 7.3.8),
+and how far it reaches over the rows (7.3.5 resources; see ``handlers.scopes``).
 
-Resources (which grids and communities) are the user's grids and community. Built-in roles
-get the permissions below when the database is set up; administrators add custom roles.
+Built-in roles get the permissions below when the database is set up; administrators add
+custom roles, which reach the grids of their users.
 """
 from __future__ import annotations
 
@@ -41,6 +42,16 @@ BUILTIN_ROLES: dict[str, dict] = {
     "department": {"name": "部门处置人员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
     "resident": {"name": "居民", "api_groups": ["cases"], "functions": ["cases.open"]},
 }
+
+# How far each role sees rows (handlers.scopes): all, street, community, grids or own.
+REACHES = ("all", "street", "community", "grids", "own")
+ROLE_REACH: dict[str, str] = {"admin": "all", "supervisor": "street", "dispatcher": "community",
+                              "grid_worker": "grids", "department": "grids", "resident": "own"}
+
+
+def reach_of(role_code: str) -> str:
+    """The reach of a role; a custom role reaches the grids of its users (the narrowest place)."""
+    return ROLE_REACH.get(role_code, "grids")
 
 
 def ensure_builtin_roles() -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from extensions import db
 from handlers.errors import CaseError
+from handlers.scopes import Scope
 from models import Alarm, Case, Device, Grid, OrgUnit
 from models.alarms import ALARM_STATUSES, DeadLetter
 from models.cases import SEVERITIES
@@ -87,9 +88,9 @@ def _page(query, id_column, cursor: str | None, limit: int, shape, newest_first:
     return Page(shape(rows), str(rows[-1].id) if more else None)
 
 
-def devices_page(args: dict, limit: int) -> Page:
-    """Devices filtered by kind, grid, community, status (codes); raises BadQuery."""
-    query = select(Device)
+def devices_page(args: dict, limit: int, scope: Scope) -> Page:
+    """Devices of ``scope`` filtered by kind, grid, community, status (codes); raises BadQuery."""
+    query = select(Device).where(scope.where(Device.community_id, Device.grid_id))
     kind = _one_of("kind", args.get("kind"), DEVICE_KINDS)
     status = _one_of("status", args.get("status"), DEVICE_STATUSES)
     grid_id = _id_of(Grid, args.get("grid"), "grid")
@@ -101,16 +102,18 @@ def devices_page(args: dict, limit: int) -> Page:
     return _page(query, Device.id, args.get("cursor"), limit, devices_out, newest_first=False)
 
 
-def alarms_page(args: dict, limit: int) -> Page:
-    """Alarms, newest first, filtered by device (code or id), status, type, kind, severity,
-    grid, community and ``since`` (changed since); raises BadQuery."""
-    query = select(Alarm)
+def alarms_page(args: dict, limit: int, scope: Scope) -> Page:
+    """Alarms of ``scope``, newest first, filtered by device (code or id), status, type, kind,
+    severity, grid, community and ``since`` (changed since); raises BadQuery."""
+    query = select(Alarm).where(scope.where(Alarm.community_id, Alarm.grid_id))
     device = args.get("device")
     if device:
         match = Device.code == device
         if device.isdigit():
             match = or_(match, Device.id == int(device))
-        ids = list(db.session.scalars(select(Device.id).where(match)))
+        # A device out of scope is unknown here, as it is to /devices/<id>.
+        ids = list(db.session.scalars(select(Device.id).where(
+            match, scope.where(Device.community_id, Device.grid_id))))
         if not ids:
             raise BadQuery(f"unknown device {device!r}")
         query = query.where(Alarm.device_id.in_(ids))

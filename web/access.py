@@ -1,5 +1,5 @@
 """Who may reach what: IP block list, session policy, function permissions, API groups,
-per-principal rate limits and API call statistics (7.2.7, 7.3.3-7.3.8)."""
+the caller's row scope, per-principal rate limits and API call statistics (7.2.7, 7.3.3-7.3.8)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from extensions import db, redis
 from handlers.permissions import role_grants
+from handlers.scopes import EVERYTHING, Scope, scope_of_user
 from models import ApiClient, IpBlock, utcnow
 from web.errors import error_response
 
@@ -51,13 +52,36 @@ def ip_is_blocked(ip: str) -> bool:
 
 
 def requires(function: str):
-    """Mark a view as needing a function permission of the user's role (checked centrally)."""
+    """Mark a view, a page or an API call, as needing a function permission of the caller's
+    role. Checked centrally (``missing_function``): pages here, API calls in ``web.api``;
+    an API key has no functions, so such calls need a person's token."""
 
     def wrap(view):
         view.required_function = function
         return view
 
     return wrap
+
+
+def missing_function(view, functions: set[str]) -> str | None:
+    """The function ``view`` needs that ``functions`` lacks, or None: the one function check."""
+    needed = getattr(view, "required_function", None)
+    return needed if needed and needed not in functions else None
+
+
+def caller_scope() -> Scope:
+    """The rows the caller of this request may see (``handlers.scopes``), read once per
+    request: an API client's, the bearer token's user's, else the signed-in user's."""
+    if "scope" not in g:
+        if g.get("api_client") is not None:
+            g.scope = EVERYTHING
+        elif g.get("user") is not None:
+            g.scope = scope_of_user(g.user)
+        elif current_user.is_authenticated:
+            g.scope = scope_of_user(current_user)
+        else:
+            g.scope = Scope()
+    return g.scope
 
 
 def functions_of(user) -> set[str]:
@@ -101,8 +125,9 @@ def register_access(app: Flask) -> None:
                 return redirect(url_for("auth.login", next=request.path))
             session["seen"] = int(time.time())
         view = current_app.view_functions.get(request.endpoint or "")
-        needed = getattr(view, "required_function", None)
-        if needed and current_user.is_authenticated and needed not in functions_of(current_user):
+        # API calls are checked for their token's principal (web.api), not for a cookie.
+        if (current_user.is_authenticated and request.blueprint != "api"
+                and hasattr(view, "required_function") and missing_function(view, functions_of(current_user))):
             abort(403, "your role does not allow this")
         return None
 

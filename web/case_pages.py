@@ -17,7 +17,7 @@ from extensions import db
 from handlers.alarms import alarm_of_case
 from handlers.categories import CATEGORIES
 from models import CaseEvent, Grid, OrgUnit, Photo, Task, User
-from web.access import requires
+from web.access import caller_scope, requires
 from web.case_labels import (
     ESCALATION_ACTIONS,
     RESULTS,
@@ -34,10 +34,8 @@ from web.case_queries import (
     BoardFilters,
     board_grids,
     board_page,
-    may_view_case,
     parse_search,
     status_counts,
-    with_grid_ids,
 )
 from workflows.cases import case_by_ref
 from workflows.specs import BPMN_DIR
@@ -55,7 +53,7 @@ _PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 @requires("cases.view")
 def show(ref: str):
     case = case_by_ref(ref[:32])
-    if case is None or not may_view_case(with_grid_ids(current_user), case):
+    if case is None or not caller_scope().covers_case(case):
         abort(404)
     events = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                      .order_by(CaseEvent.at, CaseEvent.id)))
@@ -188,7 +186,7 @@ def _filters(form: BoardFilterForm, grids: list) -> BoardFilters:
 @login_required
 @requires("board.view")
 def board():
-    grids = board_grids(with_grid_ids(current_user))
+    grids = board_grids(caller_scope())
     form = _filter_form(grids)
     # Links keep the filters: paging drops the page, the status chips the status.
     args = {k: v for k, v in request.args.items() if k in form._fields and k != "page" and v}
@@ -198,8 +196,8 @@ def board():
                                total=0, page=1, has_more=False, invalid=True, **links), 400
     filters = _filters(form, grids)
     page = form.page.data or 1
-    rows, has_more = board_page(current_user, filters, page)
-    counts, kept = status_counts(current_user, filters)
+    rows, has_more = board_page(caller_scope(), filters, page)
+    counts, kept = status_counts(caller_scope(), filters)
     return render_template("board/index.html", form=form, rows=rows, counts=counts,
                            counts_kept=BIG_COUNT_SECONDS if kept else 0,
                            total=sum(counts.values()), page=page, has_more=has_more, invalid=False, **links)

@@ -1,5 +1,5 @@
-"""The reads behind the staff pages: inbox rows, the case board (filters, search, counts per
-status) and who may see a case. A query or two each; nothing here writes to the database
+"""The reads behind the staff pages: inbox rows and the case board (filters, search, counts
+per status), within the caller's scope (``handlers.scopes``). A query or two each; nothing here writes to the database
 (big counts per status are kept a few seconds in Redis)."""
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from flask import g
-from sqlalchemy import ARRAY, Text, and_, cast, exists, false, func, not_, or_, select
+from sqlalchemy import ARRAY, Text, and_, cast, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.sql.elements import ColumnElement
 
 from extensions import db, redis
+from handlers.scopes import Scope
 from models import Case, CaseSearch, Grid, Task, User, user_grids, utcnow
 from web.api.tasks import workable_tasks_query
 
@@ -26,7 +27,6 @@ BOARD_PAGE = 50
 # view: such big counts are kept this long (small ones are always counted live).
 BIG_COUNT, BIG_COUNT_SECONDS = 5000, 15
 MAX_TERMS = 8
-WIDE_ROLES = {"admin", "supervisor"}
 
 
 def with_grid_ids(user: User) -> User:
@@ -168,18 +168,10 @@ def term_condition(term: str, dialect: str, *, gram_index: bool = True) -> Colum
     return hit
 
 
-def board_scope(user: User) -> list[ColumnElement]:
-    """Supervisors and administrators see every case; a dispatcher their community's."""
-    if user.role in WIDE_ROLES:
-        return []
-    if user.community_id is not None:
-        return [Case.community_id == user.community_id]
-    return [Case.grid_id.in_(user.grid_ids)] if user.grid_ids else [false()]
-
-
-def board_conditions(user: User, filters: BoardFilters, *, with_status: bool = True) -> list[ColumnElement]:
+def board_conditions(scope: Scope, filters: BoardFilters, *, with_status: bool = True) -> list[ColumnElement]:
+    """The board's filters, within the caller's scope (``handlers.scopes``)."""
     dialect = db.session.get_bind().dialect.name
-    where = board_scope(user)
+    where = [] if scope.everything else [scope.cases_where()]
     if filters.grid_id is not None:
         where.append(Case.grid_id == filters.grid_id)
     if filters.category:
@@ -207,25 +199,25 @@ BOARD_COLUMNS = (Case.id, Case.ref, Case.title, Case.category, Case.severity, Ca
                  Case.address, Grid.code.label("grid_code"))
 
 
-def board_page(user: User, filters: BoardFilters, page: int = 1, per_page: int = BOARD_PAGE):
-    """One page of matching cases, newest first, and whether another page follows."""
+def board_page(scope: Scope, filters: BoardFilters, page: int = 1, per_page: int = BOARD_PAGE):
+    """One page of matching cases of ``scope``, newest first, and whether another page follows."""
     query = (select(*BOARD_COLUMNS).outerjoin(Grid, Grid.id == Case.grid_id)
-             .where(*board_conditions(user, filters))
+             .where(*board_conditions(scope, filters))
              .order_by(Case.opened_at.desc(), Case.id.desc())
              .offset((page - 1) * per_page).limit(per_page + 1))
     rows = db.session.execute(query).all()
     return rows[:per_page], len(rows) > per_page
 
 
-def status_counts(user: User, filters: BoardFilters) -> tuple[dict[str, int], bool]:
+def status_counts(scope: Scope, filters: BoardFilters) -> tuple[dict[str, int], bool]:
     """How many matching cases are in each status (the status filter itself left out), and
     whether they were kept from a count at most BIG_COUNT_SECONDS old (only when there are
     more than BIG_COUNT of them)."""
-    key = _count_key(user, filters)
+    key = _count_key(scope, filters)
     cached = _cached_counts(key)
     if cached is not None:
         return cached, True
-    query = (select(Case.status, func.count()).where(*board_conditions(user, filters, with_status=False))
+    query = (select(Case.status, func.count()).where(*board_conditions(scope, filters, with_status=False))
              .group_by(Case.status))
     counts = dict(db.session.execute(query).all())
     if sum(counts.values()) > BIG_COUNT:
@@ -236,11 +228,9 @@ def status_counts(user: User, filters: BoardFilters) -> tuple[dict[str, int], bo
     return counts, False
 
 
-def _count_key(user: User, filters: BoardFilters) -> str:
-    scope = ("all" if user.role in WIDE_ROLES else user.community_id if user.community_id is not None
-             else sorted(user.grid_ids))
+def _count_key(scope: Scope, filters: BoardFilters) -> str:
     wanted = {**asdict(filters), "status": None}
-    digest = hashlib.sha256(json.dumps([scope, wanted], default=str, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([scope.key(), wanted], default=str, sort_keys=True).encode()).hexdigest()
     return f"{redis.queue_prefix}:board-counts:{digest[:32]}"
 
 
@@ -252,29 +242,10 @@ def _cached_counts(key: str) -> dict[str, int] | None:
     return json.loads(raw) if raw else None
 
 
-def board_grids(user: User) -> list:
-    """(id, code, name) of the grids the user's board may filter by: no polygons."""
+def board_grids(scope: Scope) -> list:
+    """(id, code, name) of the grids the board may filter by (those of the caller's place,
+    and of the communities it reaches): no polygons."""
     query = select(Grid.id, Grid.code, Grid.name).order_by(Grid.code)
-    if user.role not in WIDE_ROLES:
-        query = query.where(Grid.community_id == user.community_id) if user.community_id \
-            else query.where(Grid.id.in_(user.grid_ids or [-1]))
+    if not scope.everything:
+        query = query.where(scope.where(Grid.community_id, Grid.id))
     return list(db.session.execute(query).all())
-
-
-# --- one case --------------------------------------------------------------------------------
-
-def may_view_case(user: User, case: Case) -> bool:
-    """Staff see the cases of their place (grids, or community for dispatchers), of their
-    department, and any case they hold or held a task of; supervisors see every case."""
-    if user.role == "resident":
-        return False
-    if user.role in WIDE_ROLES:
-        return True
-    if case.grid_id is not None and case.grid_id in user.grid_ids:
-        return True
-    if case.community_id == user.community_id and (user.role == "dispatcher" or case.grid_id is None):
-        return True
-    if user.role == "department" and user.department and case.department == user.department:
-        return True
-    return bool(db.session.scalar(select(exists().where(
-        Task.case_id == case.id, or_(Task.assignee_id == user.id, Task.completed_by_id == user.id)))))

@@ -12,12 +12,12 @@ from extensions import db
 from handlers.alarms import alarm_of_case
 from handlers.departments import DEPARTMENTS, HANDLER_ROLES
 from models import Case, CaseEvent, Grid, Photo, Task
-from web.access import requires
+from web.access import caller_scope, requires
 from web.case_labels import STATUSES, STEPS, PageWords, label, page_helpers
 from web.case_queries import INBOX_LIMIT, inbox_rows, inbox_signature, with_grid_ids
-from web.task_forms import keep_uploads, uploaded_files, usable_photo_ids, web_task_form
+from web.task_forms import MAX_PHOTOS, keep_uploads, uploaded_files, web_task_form
 from workflows import Conflict, Forbidden, Invalid, claim_task, complete_task, unclaim_task
-from workflows.tasks import eligibility_problem
+from workflows.tasks import citable_photo_ids, eligibility_problem
 
 inbox_bp = Blueprint("inbox", __name__)
 inbox_bp.context_processor(page_helpers)
@@ -87,8 +87,8 @@ def unclaim(task_id: int):
 @requires("tasks.work")
 def task_page(task_id: int):
     task = db.session.get(Task, task_id)
-    if task is None:
-        abort(404)
+    if task is None or not caller_scope().covers_case(task.case):
+        abort(404)  # a task out of the caller's scope does not exist for them
     case = task.case
     if task.status != "open":
         flash(_("This task is finished already; here is its case."))
@@ -106,7 +106,9 @@ def _complete(task: Task, case: Case):
     data = MultiDict([(k, v.replace("\x00", "")) for k, v in request.form.items(multi=True)])
     problems: list[str] = []
     if task.form_key == "dispose":
-        kept = usable_photo_ids(data.getlist("photos"), current_user, case)
+        # Photos named by an earlier attempt are checked with the rest of the data, by the one
+        # rule of the API and the pages (workflows.tasks.attach_cited_photos): a 422 says why.
+        kept = [i for i in dict.fromkeys(data.getlist("photos")) if i][:MAX_PHOTOS]
         new, problems = keep_uploads(uploaded_files(request.files.getlist("photo_files")), current_user, case)
         data.setlist("photos", kept + new)
     form = web_task_form(task.form_key, data)
@@ -147,7 +149,8 @@ def _step(task: Task) -> str:
 def _task_view(task: Task, case: Case, form, status: int = 200):
     words = PageWords()
     photo_ids = list(getattr(getattr(form, "photos", None), "data", None) or [])
-    photos = list(db.session.scalars(select(Photo).where(Photo.id.in_(photo_ids)))) if photo_ids else []
+    shown = citable_photo_ids(photo_ids, case, current_user.id)
+    photos = list(db.session.scalars(select(Photo).where(Photo.id.in_(shown)))) if shown else []
     grids = list(db.session.scalars(select(Grid).where(Grid.community_id == case.community_id)
                                     .order_by(Grid.code))) if task.form_key == "dispatch" else []
     notes = list(db.session.scalars(select(CaseEvent).where(

@@ -6,8 +6,10 @@ from flask_login import current_user
 
 from extensions import db
 from handlers.photos import PhotoRejected, photo_file, store_photo
+from handlers.scopes import scope_of_user
 from handlers.tokens import user_for_token
 from models import Photo, transaction
+from web.access import functions_of, missing_function, requires
 from web.api import api_bp
 from web.api.openapi import documented
 from web.errors import error_response
@@ -39,15 +41,18 @@ def _viewer():
 
 @photos_bp.get("/photos/<photo_id>")
 @photos_bp.get("/photos/<photo_id>/<variant>")
+@requires("cases.view")  # residents see their own request's photos on the tracking page
 def show_photo(photo_id: str, variant: str = "full"):
+    """A photo of a case the viewer may see (a session or a bearer token), or one they
+    uploaded and no case cites yet; any other is 404, as if it did not exist."""
     viewer = _viewer()
     if viewer is None:
         abort(401)
-    if viewer.role == "resident":
-        abort(403)  # residents see their own request's photos on the tracking page
+    if missing_function(show_photo, functions_of(viewer)):
+        abort(403)
     if variant not in {"full", "thumb"}:
         abort(404)
-    photo = db.session.get(Photo, photo_id)
-    if photo is None:
+    photo = db.session.get(Photo, photo_id[:32])
+    if photo is None or not scope_of_user(viewer).covers_photo(photo):
         abort(404)
     return send_file(photo_file(photo, thumb=variant == "thumb"), mimetype="image/jpeg", max_age=3600)

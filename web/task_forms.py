@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from extensions import db
 from forms.tasks import (
     AcceptForm,
     CloseForm,
@@ -19,7 +17,7 @@ from forms.tasks import (
     VerifyForm,
 )
 from handlers.photos import PhotoRejected, store_photo
-from models import Case, Photo, User, transaction
+from models import Case, User, transaction
 
 
 class WebAccept(FlaskForm, AcceptForm):
@@ -77,17 +75,6 @@ def keep_uploads(files: list[FileStorage], user: User, case: Case) -> tuple[list
     if len(files) > MAX_PHOTOS:
         problems.append(_("At most %(n)s photos.", n=MAX_PHOTOS))
     return stored, problems
-
-
-def usable_photo_ids(ids: list[str], user: User, case: Case) -> list[str]:
-    """Photos named by an earlier attempt of the form: only the user's own, of this case or of none."""
-    ids = [i for i in dict.fromkeys(ids) if i and len(i) <= 32][:MAX_PHOTOS]
-    if not ids:
-        return []
-    mine = set(db.session.scalars(select(Photo.id).where(
-        Photo.id.in_(ids), Photo.uploaded_by_id == user.id,
-        (Photo.case_id.is_(None)) | (Photo.case_id == case.id))))
-    return [i for i in ids if i in mine]
 
 
 def uploaded_files(files: list[FileStorage]) -> list[FileStorage]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
 from forms.tasks import task_form
-from models import Case, Task, User, transaction, utcnow
+from handlers.scopes import scope_of_user
+from models import Case, Photo, Task, User, transaction, utcnow
 from workflows.cases import case_by_ref, grid_by_code
 from workflows.engine import load_state
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
@@ -42,6 +43,10 @@ def eligibility_problem(user: User, task: Task, case: Case | None = None) -> str
 
 
 def _check_workable(user: User, task: Task, case: Case) -> None:
+    # A task of a case out of the caller's scope does not exist for them (not 403: the
+    # answer must not confirm that it exists).
+    if not scope_of_user(user).covers_case(case):
+        raise NotFound(f"task {task.id} does not exist")
     if task.status != "open":
         raise Conflict(f"task {task.id} is {task.status}, not open: reload the case")
     problem = eligibility_problem(user, task, case)
@@ -118,6 +123,7 @@ def _complete(task_id: int, data: dict, actor: Actor, check, expected_version: i
                 raise Invalid("the task data is not valid: " + "; ".join(
                     f"{k}: {v}" for k, v in errors.items()), details=errors)
             values = form.task_data()
+            attach_cited_photos(case, values, actor.user_id)
             _apply_grid_choice(case, values)
             loaded = spec_for_case(case.process_id, case.spec_hash)
             workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs,
@@ -149,3 +155,36 @@ def _apply_grid_choice(case: Case, values: dict) -> None:
         raise Invalid(f"unknown grid {code!r} in this community", details={"grid": "unknown grid"})
     case.grid_id = grid.id
     values["grid_id"] = grid.id
+
+
+# Task data cites photos under these keys (the dispose form's "photos"; "*_photos" for others).
+PHOTO_KEY_SUFFIX = "photos"
+PHOTO_NOT_OF_CASE = "a photo belongs to another case: upload it again for this one"
+
+
+def citable_photo_ids(ids: list[str], case: Case, user_id: int | None) -> set[str]:
+    """Those of ``ids`` a task of ``case`` may cite: the case's own photos, and photos the
+    user uploaded that no case cites yet."""
+    wanted = [i for i in ids if isinstance(i, str) and i]
+    if not wanted:
+        return set()
+    own = Photo.case_id.is_(None) & (Photo.uploaded_by_id == user_id) if user_id is not None else false()
+    return set(db.session.scalars(select(Photo.id).where(
+        Photo.id.in_(wanted), or_(Photo.case_id == case.id, own))))
+
+
+def attach_cited_photos(case: Case, values: dict, user_id: int | None) -> None:
+    """Check the photo ids the task data cites, the one check of the API and the pages, and
+    attach the newly uploaded ones to the case. Raises Invalid (422) naming the field when
+    a photo is another case's, or someone else's not yet cited."""
+    for key, ids in values.items():
+        if not key.endswith(PHOTO_KEY_SUFFIX) or not isinstance(ids, list) or not ids:
+            continue
+        allowed = citable_photo_ids(ids, case, user_id)
+        foreign = [i for i in ids if i not in allowed]
+        if foreign:
+            raise Invalid(f"photo {str(foreign[0])[:32]} cannot be cited by case {case.ref}: it belongs to "
+                          "another case or was uploaded by someone else; upload it for this case",
+                          details={key: PHOTO_NOT_OF_CASE})
+        for photo in db.session.scalars(select(Photo).where(Photo.id.in_(ids), Photo.case_id.is_(None))):
+            photo.case_id = case.id

@@ -127,7 +127,7 @@ def test_every_route_is_in_the_table(app):
 def test_every_route_with_every_role(app, callers):
     mismatches, writes = [], {}
     # A device that exists, so that calling without its key is refused rather than not found.
-    real = {"api.device_event": {"device_id": db.session.scalar(select(Device.id).limit(1))}}
+    real = {"api.device_event": {"device_ref": db.session.scalar(select(Device.id).limit(1))}}
     for rule, method in routes(app):
         url = sample_url(rule, real)
         for role in ROLES:
@@ -146,3 +146,71 @@ def test_every_route_with_every_role(app, callers):
         select(AuditEntry.operation, func.count()).group_by(AuditEntry.operation)).all())
     missing = {op: (n, audited.get(op, 0)) for op, n in writes.items() if audited.get(op, 0) < n}
     assert not missing, f"writes without an audit entry (calls, entries): {missing}"
+
+
+# --- rows: every object of a community in another street is 404 ------------------------------
+
+# Route arguments that name one object, and which object of ``elsewhere`` fills them.
+OBJECT_ARGS = {"ref": "ref", "task_id": "task", "photo_id": "photo", "alarm_id": "alarm",
+               "device_id": "device", "report_id": "report"}
+# Routes that take an object id but are not staff reads, and why.
+ROW_EXEMPT = {
+    "requests.submitted": "the resident's own confirmation: the tracking number is the proof",
+    "requests.show": "resident tracking: tracking number and phone are the proof",
+    "requests.rate": "resident tracking: tracking number and phone are the proof",
+    "requests.photo": "resident tracking: tracking number and phone are the proof",
+    "open311.show_request": "Open311 GeoReport v2 publishes service requests by design",
+    "api.device_event": "a device proves itself with its own key",
+}
+# Everyone of the first community but the administrator, whose reach is every community.
+ROW_ROLES = [role for role in ROLES if role != "admin"]
+def test_objects_are_real_to_the_administrator(callers, elsewhere):
+    client, headers = callers["admin"]
+    for url in (f"/api/v1/cases/{elsewhere['ref']}", f"/api/v1/alarms/{elsewhere['alarm']}",
+                f"/api/v1/devices/{elsewhere['device']}", f"/photos/{elsewhere['photo']}/thumb",
+                f"/reports/{elsewhere['report']}/download", f"/cases/{elsewhere['ref']}"):
+        assert client.get(url, headers=headers if url.startswith("/api/") else {}).status_code == 200, url
+
+
+def test_every_object_route_answers_404_for_another_community(app, callers, elsewhere):
+    """Every route that takes an object id, with every role of the demo community: the object
+    of the other community is 404 to those the gate lets through (as a missing one would be),
+    and the gate's own answer to the others."""
+    mismatches, checked = [], 0
+    for rule, method in routes(app):
+        named = rule.arguments & set(OBJECT_ARGS)
+        if not named or rule.endpoint in ROW_EXEMPT:
+            continue
+        url = sample_url(rule, {rule.endpoint: {arg: elsewhere[OBJECT_ARGS[arg]] for arg in named}})
+        for role in ROW_ROLES:
+            client, headers = callers[role]
+            res = client.open(url, method=method, headers=headers if url.startswith("/api/") else {},
+                              json={"data": {"accepted": True}} if method in WRITES else None)
+            allowed = role in POLICY[rule.endpoint]
+            if (res.status_code != 404) if allowed else not denied(res):
+                mismatches.append(f"{method} {url} as {role}: {res.status_code}, expected "
+                                  f"{'404' if allowed else 'denied'}")
+            checked += 1
+    assert checked > 50
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_lists_and_searches_leave_out_another_community(callers, elsewhere):
+    ref, found = elsewhere["ref"], []
+    for role in ROW_ROLES:
+        client, headers = callers[role]
+        for url in ("/api/v1/alarms?limit=500", "/api/v1/devices?limit=500", "/api/v1/tasks?limit=500"):
+            res = client.get(url, headers=headers)
+            items = res.get_json().get("items", []) if res.status_code == 200 else []
+            if any(item.get("id") in (elsewhere["alarm"], elsewhere["device"], elsewhere["task"])
+                   and item.get("device", item.get("code")) in (elsewhere["device_code"], None) for item in items):
+                found.append(f"{url} as {role}")
+        for url in ("/board", f"/board?q={ref}", "/inbox", "/reports"):
+            html = client.get(url).get_data(as_text=True)
+            if f'/cases/{ref}"' in html or f"/reports/{elsewhere['report']}/" in html:
+                found.append(f"{url} as {role}")
+        # A device out of scope is as unknown as one that does not exist.
+        res = client.get(f"/api/v1/alarms?device={elsewhere['device_code']}", headers=headers)
+        if res.status_code not in (400, 401, 403):
+            found.append(f"alarms?device= as {role}: {res.status_code}")
+    assert not found, "another community's objects listed: " + ", ".join(found)

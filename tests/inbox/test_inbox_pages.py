@@ -95,7 +95,7 @@ def test_dispose_needs_result_note_and_a_real_photo_errors_in_place(sign_in, dis
     assert junk.status_code == 422 and "x.jpg：文件不是可" in page(junk)
     forged = client.post(url, data={"csrf_token": token, "result": "resolved", "note": "已修复",
                                     "photos": "deadbeef"}, headers=PAGE)
-    assert forged.status_code == 422 and "请至少上传一张处置照片" in page(forged)
+    assert forged.status_code == 422 and "照片不存在，请重新上传" in page(forged)
 
     # A good photo with a missing note: the photo is kept, the form shows it again.
     half = client.post(url, data={"csrf_token": token, "result": "resolved",
@@ -152,10 +152,13 @@ def test_dispatch_form_offers_grids_and_moves_an_unplaced_case(sign_in, demo):
 
 
 def test_someone_elses_task_is_forbidden_and_unknown_is_not_found(sign_in, disposing_case):
-    client = sign_in("gw04")
     task = open_task(disposing_case, "dispose")
-    res = client.get(f"/tasks/{task.id}", headers=PAGE)
+    # The community's dispatcher sees the case but may not work a grid worker's task.
+    res = sign_in("dispatcher").get(f"/tasks/{task.id}", headers=PAGE)
     assert res.status_code == 403 and "无权操作" in page(res)
+    # For a grid worker of another community the task does not exist.
+    client = sign_in("gw04")
+    assert client.get(f"/tasks/{task.id}", headers=PAGE).status_code == 404
     assert client.get("/tasks/999999", headers=PAGE).status_code == 404
     assert client.get("/tasks/abc", headers=PAGE).status_code == 404
     # A program asking for JSON gets JSON.

@@ -100,8 +100,10 @@ def test_completing_a_task_that_is_not_yours_or_not_open(client, auth):
     wrong_role = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"accepted": True}},
                              headers=auth("gw01"))
     assert wrong_role.status_code == 403 and "role dispatcher" in wrong_role.json["message"]
+    # Another community's task does not exist for this caller: 404, the same as a missing one.
     other_community = client.post(f"/api/v1/tasks/{task_id}/claim", headers=auth("dispatcher2"))
-    assert other_community.status_code == 403
+    assert other_community.status_code == 404
+    assert other_community.json["message"] == f"task {task_id} does not exist"
     assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=auth("dispatcher")).status_code == 200
     invalid = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"accepted": "perhaps"}},
                           headers=auth("dispatcher"))

@@ -6,7 +6,15 @@ from pydantic import BaseModel, ValidationError
 
 from extensions import limiter
 from handlers.tokens import client_for_key, user_for_token
-from web.access import api_group_of, api_groups_of, api_principal, api_rate, count_api_call
+from web.access import (
+    api_group_of,
+    api_groups_of,
+    api_principal,
+    api_rate,
+    count_api_call,
+    functions_of,
+    missing_function,
+)
 from web.api.openapi import build_document, documented
 from web.errors import error_response
 
@@ -37,6 +45,8 @@ def _authenticate():
     group = api_group_of(view)
     if group and group not in api_groups_of(user):
         return error_response(403, "forbidden", f"your role may not call the {group} API")
+    if missing_function(view, functions_of(user)):
+        return error_response(403, "forbidden", "your role does not allow this")
     return None
 
 
@@ -49,7 +59,8 @@ def _authenticate_client(api_key: str, view):
     group = api_group_of(view)
     if group not in set(client.api_groups or []):
         return error_response(403, "forbidden", f"this API key may not call the {group} API")
-    if not getattr(view, "openapi", {}).get("clients", group in CLIENT_GROUPS):
+    if (not getattr(view, "openapi", {}).get("clients", group in CLIENT_GROUPS)
+            or missing_function(view, set())):
         return error_response(403, "forbidden", "this call needs a user's token")
     return None
 

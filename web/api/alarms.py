@@ -8,11 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from extensions import db
-from handlers.errors import Forbidden, NotFound
+from handlers.errors import NotFound
 from integrations.sharing import alarms_out, alarms_page, dead_letters_page, page_size
 from integrations.webhooks import EVENTS, create_subscription, delete_subscription, subscriptions_out
 from models import Alarm, WebhookSubscription
-from web.access import functions_of
+from web.access import caller_scope, requires
 from web.api import api_bp, parse_body
 from web.api.openapi import documented
 
@@ -89,16 +89,6 @@ class WebhookList(BaseModel):
     items: list[WebhookOut]
 
 
-def _require(function: str) -> None:
-    if function not in functions_of(g.user):
-        raise Forbidden("your role does not allow this")
-
-
-def _users_only(view):
-    view.openapi["clients"] = False
-    return view
-
-
 @api_bp.get("/alarms")
 @documented("Alarms, newest first, with filters and paging", response=AlarmList, errors=(400, 403),
             tag="alarms", query={
@@ -107,7 +97,8 @@ def _users_only(view):
                 "community": "a community code", "since": "ISO 8601: seen or cleared since then",
                 "cursor": "the 'next' of the previous page", "limit": "1-500, default 100"})
 def list_alarms():
-    page = alarms_page(request.args, page_size(request.args.get("limit")))
+    """Only the alarms of the caller's place (``handlers.scopes``)."""
+    page = alarms_page(request.args, page_size(request.args.get("limit")), caller_scope())
     return jsonify({"items": page.items, "next": page.next})
 
 
@@ -115,47 +106,46 @@ def list_alarms():
 @documented("One alarm", response=AlarmOut, errors=(403, 404), tag="alarms")
 def show_alarm(alarm_id: int):
     alarm = db.session.get(Alarm, alarm_id)
-    if alarm is None:
+    if alarm is None or not caller_scope().covers_place(alarm.community_id, alarm.grid_id):
         raise NotFound(f"no alarm {alarm_id}")
     return jsonify(alarms_out([alarm])[0])
 
 
 @api_bp.get("/dead-letters")
-@_users_only
+@requires("devices.manage")
 @documented("Rejected device messages and why (administrators)", response=DeadLetterList,
             errors=(400, 403), tag="alarms", query={
                 "reason": "e.g. bad_json, unknown_device, wrong_key, invalid_payload", "channel": "mqtt or http",
                 "device": "a device code", "cursor": "the 'next' of the previous page", "limit": "1-500"})
 def list_dead_letters():
-    _require("devices.manage")
     page = dead_letters_page(request.args, page_size(request.args.get("limit")))
     return jsonify({"items": page.items, "next": page.next})
 
 
 @api_bp.get("/webhooks")
+@requires("api.manage")
 @documented("Webhooks alarms are pushed to (administrators)", response=WebhookList, errors=(403,),
             tag="webhooks")
 def list_webhooks():
-    _require("api.manage")
     rows = list(db.session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
     return jsonify({"items": subscriptions_out(rows)})
 
 
 @api_bp.post("/webhooks")
+@requires("api.manage")
 @documented("Register a webhook; its signing secret is returned this once", body=WebhookIn,
             response=WebhookCreated, status=201, errors=(400, 403, 422), tag="webhooks")
 def register_webhook():
     """Each alarm raised or cleared is POSTed as JSON ``{event, occurred_at, delivery, alarm}``,
     signed (``X-Signature: sha256=<hex>``), and retried with back-off until it gets a 2xx."""
-    _require("api.manage")
     body = parse_body(WebhookIn)
     subscription, secret = create_subscription(body.name, body.url, body.events, body.kinds, g.user.id)
     return jsonify({**subscriptions_out([subscription])[0], "secret": secret}), 201
 
 
 @api_bp.delete("/webhooks/<int:subscription_id>")
+@requires("api.manage")
 @documented("Remove a webhook", status=204, errors=(403, 404), tag="webhooks")
 def remove_webhook(subscription_id: int):
-    _require("api.manage")
     delete_subscription(subscription_id)
     return "", 204

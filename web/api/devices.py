@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import wraps
 
 from flask import Response, current_app, g, jsonify, request
 from pydantic import BaseModel
 
 from extensions import db, limiter
-from handlers.errors import Forbidden, Invalid, NotFound
+from handlers.errors import Invalid, NotFound
 from integrations.device_sheet import read_devices, template_workbook
 from integrations.ingest import Incoming, ingest_isolated
 from integrations.payloads import EventIn, storable_text
@@ -23,7 +22,7 @@ from integrations.registry import (
 )
 from integrations.sharing import devices_out, devices_page, page_size
 from models import Device, utcnow
-from web.access import functions_of
+from web.access import caller_scope, requires
 from web.api import api_bp, parse_body
 from web.api.openapi import documented
 from web.errors import error_response
@@ -88,21 +87,15 @@ class EventAccepted(BaseModel):
 
 
 def manages_devices(view):
-    """A change to the registry: a user's token whose role has ``devices.manage``."""
-
-    @wraps(view)
-    def checked(*args, **kwargs):
-        if "devices.manage" not in functions_of(g.user):
-            raise Forbidden("your role may not manage devices")
-        return view(*args, **kwargs)
-
-    checked.openapi["clients"] = False  # API keys read devices; they do not change them
-    return checked
+    """A change to the registry: a user's token whose role has ``devices.manage`` (API keys
+    read devices; they do not change them)."""
+    return requires("devices.manage")(view)
 
 
 def _one(device_id: int) -> Device:
+    """The device, if the caller's place holds it (else 404, as if it did not exist)."""
     device = db.session.get(Device, device_id)
-    if device is None:
+    if device is None or not caller_scope().covers_place(device.community_id, device.grid_id):
         raise NotFound(f"no device {device_id}")
     return device
 
@@ -113,7 +106,8 @@ def _one(device_id: int) -> Device:
                    "status": "unknown, online or offline", "cursor": "the 'next' of the previous page",
                    "limit": "1-500, default 100"})
 def list_devices():
-    page = devices_page(request.args, page_size(request.args.get("limit")))
+    """Only the devices of the caller's place (``handlers.scopes``)."""
+    page = devices_page(request.args, page_size(request.args.get("limit")), caller_scope())
     return jsonify({"items": page.items, "next": page.next})
 
 
