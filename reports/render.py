@@ -137,5 +137,5 @@ def render_pdf(html: str) -> tuple[bytes, int]:
     """Print the HTML with WeasyPrint; returns the PDF and its number of pages."""
     from weasyprint import HTML  # heavy import, only where PDFs are printed
 
-    document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=report_url_fetcher()).render()
+    document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=report_url_fetcher()).render()
     return document.write_pdf(), len(document.pages)
