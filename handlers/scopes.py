@@ -117,6 +117,13 @@ class Scope:
             return self.user_id is not None and photo.uploaded_by_id == self.user_id
         return self.covers_case_id(photo.case_id)
 
+    def covers_grids(self, grids: list[tuple[int, int]]) -> bool:
+        """Whether every one of these (grid id, community id) is in the caller's place, and
+        there is at least one: what a report of a grid, community or street covers."""
+        if self.everything:
+            return True
+        return bool(grids) and all(self.covers_place(community, grid) for grid, community in grids)
+
     def key(self) -> str:
         """A short stable text naming this scope (for cache keys)."""
         if self.everything:
@@ -126,6 +133,21 @@ class Scope:
 
 
 EVERYTHING = Scope(everything=True, label="all")
+
+
+def grids_of_unit(kind: str, code: str) -> list[tuple[int, int]]:
+    """(grid id, community id) of every grid a grid, community or street code covers."""
+    query = select(Grid.id, Grid.community_id)
+    if kind == "grid":
+        query = query.where(Grid.code == code)
+    elif kind == "community":
+        query = query.where(Grid.community_id == select(OrgUnit.id).where(OrgUnit.code == code).scalar_subquery())
+    elif kind == "street":
+        street = select(OrgUnit.id).where(OrgUnit.code == code).scalar_subquery()
+        query = query.where(Grid.community_id.in_(select(OrgUnit.id).where(OrgUnit.parent_id == street)))
+    else:
+        return []
+    return [(grid, community) for grid, community in db.session.execute(query).all()]
 
 
 def _street_of(community_id: int) -> int | None:

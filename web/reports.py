@@ -11,12 +11,13 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from extensions import db
+from handlers.scopes import grids_of_unit
 from models import Report
-from reports.builds import download_name, local_today, may_see, report_file, request_report, visible_reports
+from reports.builds import download_name, local_today, report_file, request_report, visible_reports
 from reports.jobs import ReportQueueUnavailable, enqueue_build, job_progress
 from reports.periods import PeriodError, parse_period, previous_month
 from reports.scopes import ScopeNotFound, may_report_on, reportable_scopes, resolve_scope
-from web.access import requires
+from web.access import caller_scope, requires
 from web.errors import error_response
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -49,8 +50,9 @@ def _page(form: ReportForm, status: int = 200):
 
 
 def _visible(report_id: int) -> Report:
+    """A report whose grids are all in the caller's scope (``handlers.scopes``), else 404."""
     report = db.session.get(Report, report_id)
-    if report is None or not may_see(current_user, report):
+    if report is None or not caller_scope().covers_grids(grids_of_unit(report.scope_kind, report.scope_code)):
         abort(404)
     return report
 
