@@ -31,6 +31,8 @@ QUEUES = ("alarms", "timers", "default", "webhooks", "reports")
 # A job whose worker died under it (killed, out of memory, machine restarted) runs again at
 # most this many times: a job that kills every worker it runs on must not do so forever.
 ABANDONED_RUNS = 3
+# Job meta flag of the scheduler's interval jobs (sweeps): repeated anyway, never retried.
+REPEATS = "repeats"
 log = logging.getLogger(__name__)
 
 
@@ -79,7 +81,7 @@ class AppWorker(SimpleWorker):
         # Redis or the database went away under the job: schedule it again instead of failing
         # it, for as long as the outage lasts (RQ's own retries, one more each time, so a job's
         # own retry budget is not spent on outages).
-        if is_outage(exc_info[1]):
+        if is_outage(exc_info[1]) and not job.meta.get(REPEATS):
             job.retries_left = (job.retries_left or 0) + 1
             if not job.retry_intervals:
                 job.retry_intervals = [max(1, round(current_app.config["OUTAGE_RETRY_SECONDS"]))]
@@ -139,8 +141,11 @@ def scheduler_command():
     """Run the periodic jobs: the timer sweep, the monthly grid reports, the offline check of
     devices and the sweep for lost alarm jobs. Run exactly one."""
     cron = CronScheduler(connection=redis.client)
+    # Jobs that come back every few seconds are not run again after an outage (the next round
+    # does the same work); those on a daily or monthly cron string are.
+    every = {"meta": {REPEATS: True}}
     cron.register(sweep_timers, queue_name=redis.queue("timers").name,
-                  interval=current_app.config["TIMER_SWEEP_SECONDS"])
+                  interval=current_app.config["TIMER_SWEEP_SECONDS"], **every)
     # RQ 2.12 reads cron strings in UTC; the job itself works out last month in the community's zone.
     cron.register(queue_monthly_reports, queue_name=redis.queue("reports").name,
                   cron=current_app.config["REPORT_MONTHLY_CRON"])
@@ -148,9 +153,9 @@ def scheduler_command():
     cron.register(purge_audit_log, queue_name=redis.queue("default").name, cron="0 3 * * *")
     # Devices silent too long go offline; alarm work whose job was lost is queued again.
     cron.register(mark_silent_devices_offline, queue_name=redis.queue("default").name,
-                  interval=current_app.config["DEVICE_SWEEP_SECONDS"])
+                  interval=current_app.config["DEVICE_SWEEP_SECONDS"], **every)
     cron.register(sweep_alarm_work, queue_name=redis.queue("default").name,
-                  interval=current_app.config["DEVICE_SWEEP_SECONDS"])
+                  interval=current_app.config["DEVICE_SWEEP_SECONDS"], **every)
     cron.register(purge_ingest_records, queue_name=redis.queue("default").name, cron="30 3 * * *")
     run_cron_steadily(cron, OutageRetry(current_app.config["OUTAGE_RETRY_SECONDS"]))
 
