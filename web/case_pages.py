@@ -9,7 +9,7 @@ from functools import partial
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
@@ -60,9 +60,9 @@ def show(ref: str):
     tasks = list(db.session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.id)))
     people = _names({e.actor_id for e in events} | {t.assignee_id for t in tasks})
     open_tasks = [t for t in tasks if t.status == "open"]
-    photo_ids = {p for e in events for p in (e.data or {}).get("photos", []) if isinstance(p, str)}
-    photos = list(db.session.scalars(select(Photo).where(
-        or_(Photo.case_id == case.id, Photo.id.in_(photo_ids or {""}))).order_by(Photo.uploaded_at)))
+    # A photo is the case's once cited (workflows.tasks.attach_cited_photos): a page shows
+    # only its own case's, whatever an event names.
+    photos = list(db.session.scalars(select(Photo).where(Photo.case_id == case.id).order_by(Photo.uploaded_at)))
     grids = list(db.session.scalars(select(Grid).where(Grid.community_id == case.community_id)))
     return render_template(
         "cases/show.html", case=case, events=events, people=people, photos=photos,
