@@ -132,10 +132,10 @@ def test_every_device_and_alarm_call_is_in_the_openapi_document(client, devices)
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     for path, method in [("/api/v1/devices", "get"), ("/api/v1/devices", "post"),
                          ("/api/v1/devices/{device_id}", "patch"), ("/api/v1/devices/{device_id}", "delete"),
-                         ("/api/v1/devices/{device_id}/events", "post"), ("/api/v1/devices/{device_id}/key", "post"),
+                         ("/api/v1/devices/{device_ref}/events", "post"), ("/api/v1/devices/{device_id}/key", "post"),
                          ("/api/v1/devices/template.xlsx", "get"), ("/api/v1/devices/import", "post"),
                          ("/api/v1/alarms", "get"), ("/api/v1/alarms/{alarm_id}", "get"),
                          ("/api/v1/dead-letters", "get"), ("/api/v1/webhooks", "post"),
                          ("/api/v1/webhooks/{subscription_id}", "delete")]:
         assert method in paths.get(path, {}), (path, method)
-    assert "security" not in paths["/api/v1/devices/{device_id}/events"]["post"]
+    assert "security" not in paths["/api/v1/devices/{device_ref}/events"]["post"]
