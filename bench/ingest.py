@@ -1,7 +1,9 @@
 """``make bench-ingest``: a storm of device messages through Mosquitto into alarms and cases.
 
 One run, on PostgreSQL (a database made for it and dropped after), with a Mosquitto of its
-own (loopback port, no queue limit) and its own RQ queue prefix:
+own on the shipped configuration (broker/mosquitto.conf on a loopback port: persistence, no
+queue limit, accounts and ACLs; the load publishes through one gateway account) and its own RQ
+queue prefix:
 
 (A) the limit: a bare paho subscriber (QoS 1, auto-ack) receiving the storm;
 (B) the storm at full speed through ``flask ingest mqtt`` and RQ workers: 20,000 messages
@@ -19,6 +21,7 @@ import json
 import multiprocessing
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -35,6 +38,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 from bench.common import ROOT, free_port, postgres_database, print_table
+from integrations.broker_files import Gateway, write_broker_files
 
 DEVICES, PER_DEVICE = int(os.environ.get("BENCH_DEVICES", "2000")), 10
 PACED_RATE = 2000
@@ -52,14 +56,19 @@ MIX = [
 ]
 
 
+# The run's accounts: the ingest's, and one gateway publishing the load (and reading it, for (A)).
+SERVICE = ("ingest@service", secrets.token_urlsafe(16))
+GATEWAY = Gateway("bench-load@bench", secrets.token_urlsafe(16), ("community/#",), ("community/+/+/+/event",))
+
+
 @contextlib.contextmanager
 def mosquitto():
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
-        config = Path(folder) / "mosquitto.conf"
-        config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {os.environ.get('USER', 'root')}\n"
-                          "persistence false\nmax_queued_messages 0\nmax_inflight_messages 0\nlog_dest none\n")
-        process = subprocess.Popen(["mosquitto", "-c", str(config)])
+        settings = {"DATA_DIR": folder, "MQTT_PORT": port, "MQTT_BROKER_BIND": "127.0.0.1",
+                    "MQTT_USERNAME": SERVICE[0], "MQTT_PASSWORD": SERVICE[1]}
+        config = write_broker_files(settings, [], [GATEWAY])
+        process = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
@@ -114,19 +123,22 @@ def publish(port: int, messages, rate: float | None = None) -> tuple[float, dict
     start time and the epoch second each alarm's first message left."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_publish_and_report, args=(child, port, messages, rate))
+    process = context.Process(target=_publish_and_report, args=(child, port, messages, rate,
+                                                                (GATEWAY.username, GATEWAY.password)))
     process.start()
     result = parent.recv()
     process.join()
     return result
 
 
-def _publish_and_report(pipe, port: int, messages, rate: float | None) -> None:
-    pipe.send(_publish(port, messages, rate))
+def _publish_and_report(pipe, port: int, messages, rate: float | None, account: tuple[str, str]) -> None:
+    pipe.send(_publish(port, messages, account, rate))
 
 
-def _publish(port: int, messages, rate: float | None = None) -> tuple[float, dict[str, float]]:
+def _publish(port: int, messages, account: tuple[str, str],
+             rate: float | None = None) -> tuple[float, dict[str, float]]:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
+    client.username_pw_set(*account)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect("127.0.0.1", port)
@@ -160,6 +172,7 @@ def bare_subscriber_rate(port: int, messages) -> float:
             done.set()
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+    client.username_pw_set(GATEWAY.username, GATEWAY.password)
     client.on_message = on_message
     subscribed = threading.Event()
     client.on_subscribe = lambda *args: subscribed.set()
@@ -226,7 +239,8 @@ def measure(conn, port: int, messages, first: int, rate: float | None) -> dict:
 
 def start_services(url: str, prefix: str, port: int, logs: Path) -> list[subprocess.Popen]:
     env = {**os.environ, "DATABASE_URL": url, "QUEUE_PREFIX": prefix, "MQTT_HOST": "127.0.0.1",
-           "MQTT_PORT": str(port), "MQTT_CLIENT_ID": f"bench-ingest-{prefix}", "FLASK_APP": "wsgi"}
+           "MQTT_PORT": str(port), "MQTT_CLIENT_ID": f"bench-ingest-{prefix}", "FLASK_APP": "wsgi",
+           "MQTT_USERNAME": SERVICE[0], "MQTT_PASSWORD": SERVICE[1]}
     flask = [sys.executable, "-m", "flask"]
     processes = [subprocess.Popen([*flask, "ingest", "mqtt"], cwd=ROOT, env=env,
                                   stdout=open(logs / "ingest.log", "wb"), stderr=subprocess.STDOUT)]
