@@ -16,7 +16,13 @@ from sqlalchemy import select
 from extensions import db
 from handlers.linkage import command_signature
 from models import Alarm, DeadLetter, Device
-from tests.integrations.conftest import SERVICE_PASSWORD, SERVICE_USER, admit_registered_devices
+from tests.integrations.conftest import (
+    SERVICE_PASSWORD,
+    SERVICE_USER,
+    admit_registered_devices,
+    free_port,
+    start_broker,
+)
 from tests.integrations.helpers import (
     Publisher,
     alarm_of,
@@ -132,3 +138,25 @@ def test_a_door_gets_its_unlock_on_its_own_topic_signed_with_its_own_key(ingest,
     assert hmac.compare_digest(command["sig"], hmac.new(secret, body, hashlib.sha256).hexdigest())
     forged = {**command, "building": "7幢"}
     assert command_signature(forged, hashlib.sha256(made["key"].encode()).hexdigest()) != command["sig"]
+
+
+def test_a_device_registered_or_rekeyed_signs_in_at_once_to_the_broker_of_this_machine(
+        client, devices, auth, tmp_path):
+    port = free_port()
+    broker = start_broker(tmp_path, port)  # as scripts/broker.sh runs it: files under DATA_DIR/broker
+    devices.config.update(DATA_DIR=str(tmp_path), MQTT_PORT=port)
+    try:
+        made = client.post("/api/v1/devices", json={**DOOR, "code": "door-new"}, headers=auth("admin")).get_json()
+        time.sleep(0.3)  # the registry rewrote the password file and sent SIGHUP; Mosquitto reloads
+        door, reason = sign_in(port, "door-new", made["key"])
+        assert not reason.is_failure
+        close(door)
+        new_key = client.post(f"/api/v1/devices/{made['id']}/key", headers=auth("admin")).get_json()["key"]
+        time.sleep(0.3)
+        for key, refused in ((made["key"], True), (new_key, False)):
+            door, reason = sign_in(port, "door-new", key)
+            assert reason.is_failure == refused
+            close(door)
+    finally:
+        broker.terminate()
+        broker.wait(10)
