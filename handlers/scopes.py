@@ -103,7 +103,8 @@ class Scope:
             or_(Task.assignee_id == self.user_id, Task.completed_by_id == self.user_id)))))
 
     def covers_case_id(self, case_id: int | None) -> bool:
-        """``covers_case`` for a case known by id; no case is covered by everything only."""
+        """``covers_case`` for a case known by id (a missing case is covered by no one but
+        the everything scope, which asks nothing)."""
         if self.everything:
             return True
         case = db.session.get(Case, case_id) if case_id is not None else None
@@ -129,7 +130,8 @@ class Scope:
         if self.everything:
             return "all"
         return (f"c{sorted(self.community_ids)}g{sorted(self.grid_ids)}q{self.queue_community_id}"
-                f"d{self.department}{sorted(self.department_community_ids)}u{self.user_id}r{self.reported_only}")
+                f"d{self.department}{sorted(self.department_community_ids)}"
+                f"r{self.user_id if self.reported_only else ''}")  # lists name the user only for residents
 
 
 EVERYTHING = Scope(everything=True, label="all")
