@@ -11,7 +11,9 @@ and refuses such a request with a clear 4xx in the error shape of where it was s
 - 400 ``too_deep``: a JSON body nested deeper than ``MAX_JSON_DEPTH``, found by counting
   brackets outside strings before anything parses it (no recursion, linear time);
 - 422 ``unstorable_text``: NUL or a lone surrogate in the path, a query parameter, a form
-  field or any key or string of a JSON body; ``details`` names where.
+  field or any key or string of a JSON body; ``details`` names where;
+- 404 ``not_found``: an ``<int:...>`` of the path beyond ``MAX_PATH_ID`` (no row has such an
+  id, and PostgreSQL would refuse to compare it: "integer out of range").
 
 Open311 answers its specification's error list with 400. A view that takes the raw bytes
 itself (device events keep what they refuse as dead letters) opts out with the attribute
@@ -39,6 +41,8 @@ NOT_BRACKETS = bytes(b for b in range(256) if b not in BRACKETS)
 # +1 for an opening bracket, -1 for a closing one, indexed by byte value.
 BRACKET_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Every id a route takes as <int:...> is a PostgreSQL integer column.
+MAX_PATH_ID = 2**31 - 1
 
 
 class RefusedInput(Exception):
@@ -124,6 +128,9 @@ def check_request(environ: dict) -> None:
     # WSGI gives the path as the raw bytes, decoded as latin-1.
     path = _decode(environ.get("PATH_INFO", "").encode("latin-1"), "path")
     _check_text("path", path)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and value > MAX_PATH_ID:
+            raise RefusedInput(404, "not_found", "There is no such object.", {name: "no object has this id"})
     _check_urlencoded(environ.get("QUERY_STRING", "").encode("latin-1"), "query parameter")
     if request.is_json:
         _check_json_body()
@@ -143,7 +150,8 @@ def _refusal(exc: RefusedInput) -> Response:
         from web.open311 import error as open311_error
 
         where = "; ".join(f"{k} {v}" for k, v in exc.where.items())
-        return open311_error(400, f"{exc.message} ({where})" if where else exc.message)
+        status = 404 if exc.status == 404 else 400  # the specification's codes: no 422
+        return open311_error(status, f"{exc.message} ({where})" if where else exc.message)
     return error_response(exc.status, exc.code, exc.message, exc.where)
 
 

@@ -147,6 +147,14 @@ def test_invalid_utf8_and_lone_surrogates(client, auth):
                                                                                            "surrogate (U+DC00)"}
 
 
+def test_an_id_beyond_the_database_integer_is_not_found(client, auth):
+    """PostgreSQL would refuse to compare it ("integer out of range": a 500 schemathesis found)."""
+    for url in ("/api/v1/alarms/2147483648", "/api/v1/tasks/99999999999999999999/claim"):
+        answer = client.get(url, headers=auth("admin")) if "alarms" in url else client.post(url, headers=auth("admin"))
+        assert answer.status_code == 404 and answer.json["error"] == "not_found", url
+    assert client.get("/api/v1/alarms/2147483647", headers=auth("admin")).status_code == 404
+
+
 def test_ordinary_text_passes_untouched(client, auth):
     """Chinese, emoji (a surrogate pair in JSON escapes), brackets in strings: all stored."""
     headers = auth("admin")

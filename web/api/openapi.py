@@ -37,6 +37,13 @@ def _schema_ref(model: type[BaseModel], components: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _path_schema(rule: str, name: str) -> dict:
+    """What the route's converter accepts: ``<int:id>`` is a non-negative integer."""
+    if re.search(rf"<int(?:\([^)]*\))?:{name}>", rule):
+        return {"type": "integer", "minimum": 0}
+    return {"type": "string"}
+
+
 def build_document(app: Flask, prefix: str = "/api/v1") -> dict:
     paths: dict = {}
     components: dict = {"Error": ERROR_SCHEMA}
@@ -57,7 +64,7 @@ def build_document(app: Flask, prefix: str = "/api/v1") -> dict:
                 op["description"] = meta["description"]
             for arg in rule.arguments:
                 op["parameters"].append({"name": arg, "in": "path", "required": True,
-                                         "schema": {"type": "string"}})
+                                         "schema": _path_schema(rule.rule, arg)})
             for name, text in meta["query"].items():
                 op["parameters"].append({"name": name, "in": "query", "required": False,
                                          "description": text, "schema": {"type": "string"}})
