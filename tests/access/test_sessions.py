@@ -95,7 +95,7 @@ def test_sign_in_takes_as_long_for_an_unknown_account(app, demo):
     _median_seconds(client, "gw03", 1)  # warm up (the dummy hash is made once a process)
     known = _median_seconds(client, "gw03", 4)
     unknown = _median_seconds(client, "nobody-here", 4)
-    assert 0.6 < unknown / known < 1.6, (known, unknown)
+    assert 0.5 < unknown / known < 2.0, (known, unknown)  # it was 0.02 before the dummy hash
 
 
 def test_guesses_from_another_address_do_not_lock_the_owner_out(app, demo):
