@@ -53,3 +53,29 @@ def test_residents_see_what_they_reported_and_workers_what_they_worked(demo):
     assert scope_of_user(account("gw02")).covers_case(other)
     assert scope_of_user(account("gw01")).covers_case(other)
     assert not scope_of_user(account("gw03")).covers_case(other)
+
+
+def test_the_query_filter_and_the_row_check_agree(demo):
+    """The two halves of the one scope: ``where`` (lists) and ``covers_place`` (one row)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from handlers.scopes import Scope
+    from models import Device, Grid, OrgUnit
+
+    with transaction():  # a device of each community outside every grid
+        for unit_id in db.session.scalars(db.select(OrgUnit.id).where(OrgUnit.kind == "community")):
+            db.session.add(Device(code=f"loose-{unit_id}", kind="smoke_detector", name="未入格", community_id=unit_id))
+    devices = db.session.execute(db.select(Device.id, Device.community_id, Device.grid_id)).all()
+    communities = sorted({d.community_id for d in devices})
+    grids = sorted(db.session.scalars(db.select(Grid.id)))
+    some = st.frozensets(st.sampled_from(communities))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(some, st.frozensets(st.sampled_from(grids)), st.none() | st.sampled_from(communities))
+    def agree(community_ids, grid_ids, queue):
+        scope = Scope(community_ids=community_ids, grid_ids=grid_ids, queue_community_id=queue)
+        listed = set(db.session.scalars(db.select(Device.id).where(scope.where(Device.community_id, Device.grid_id))))
+        assert listed == {d.id for d in devices if scope.covers_place(d.community_id, d.grid_id)}
+
+    agree()
