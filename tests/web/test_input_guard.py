@@ -4,6 +4,7 @@ sent, never a 500. The table holds every place a probe found answering 500 on Po
 before the check (issue 10, finding 8); Hypothesis then tries bad text anywhere."""
 from __future__ import annotations
 
+import io
 import json
 import string
 import xml.etree.ElementTree as ET
@@ -12,6 +13,7 @@ from urllib.parse import quote_from_bytes
 from flask import request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from extensions import csrf, db
@@ -153,6 +155,20 @@ def test_an_id_beyond_the_database_integer_is_not_found(client, auth):
         answer = client.get(url, headers=auth("admin")) if "alarms" in url else client.post(url, headers=auth("admin"))
         assert answer.status_code == 404 and answer.json["error"] == "not_found", url
     assert client.get("/api/v1/alarms/2147483647", headers=auth("admin")).status_code == 404
+
+
+def test_deep_json_in_a_spreadsheet_cell_is_refused(client, auth):
+    """A grid boundary is GeoJSON text in a cell: no request body, so bounded where it is parsed."""
+    template = client.get("/api/v1/grids/template.xlsx", headers=auth("admin"))
+    book = load_workbook(io.BytesIO(template.data))
+    sheet = book.worksheets[0]
+    sheet.append(["JX-09", "深", "jinxiu", "[" * 50000 + "]" * 50000])
+    upload = io.BytesIO()
+    book.save(upload)
+    answer = client.post("/api/v1/grids/import.xlsx", data={"file": (io.BytesIO(upload.getvalue()), "grids.xlsx")},
+                         headers=auth("admin"), content_type="multipart/form-data")
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert "nested too deeply" in json.dumps(answer.json["details"])
 
 
 def test_ordinary_text_passes_untouched(client, auth):

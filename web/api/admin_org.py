@@ -25,6 +25,7 @@ from models import Grid, transaction
 from web.api import BadBody, api_bp, parse_body
 from web.api.admin_users import require_function
 from web.api.openapi import documented
+from web.input_guard import MAX_JSON_DEPTH, json_depth
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 USER_COLUMNS = [("account", "账号"), ("name", "姓名"), ("role", "角色"), ("password", "初始密码"),
@@ -216,6 +217,9 @@ def import_grid_sheet():
 
 
 def _geometry(text: str) -> dict:
+    # A cell is not a request body: the input guard has not bounded its nesting (RecursionError).
+    if json_depth(text.encode()) > MAX_JSON_DEPTH:
+        raise Invalid("the boundary is nested too deeply to be GeoJSON")
     try:
         geometry = json.loads(text)
     except ValueError:
