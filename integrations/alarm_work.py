@@ -119,26 +119,21 @@ def follow_up_alarm(alarm_id: int) -> str | None:
 def _follow_up(facts: _Facts, subscribers: list[Subscriber]) -> str | None:
     opened = None
     if facts.case_id is None:
-        opened, left_pending = _open_case(facts)
+        opened, left_pending = _open_case(facts, subscribers)
         if opened is not None and not left_pending:
-            ref = opened.ref
-            notify_subscribers(facts.id, "alarm.raised", facts.kind, subscribers)
-            return ref
+            return opened.ref
         facts = _facts([facts.id])[facts.id]  # something is left to do, or another job opened the case
     if facts.linkage == "pending":
         link_alarm(facts.id)
-    cleared_now = facts.status == "cleared" and facts.clear_sent_at is None and deliver_alarm_clear(facts.id)
+    if facts.status == "cleared" and facts.clear_sent_at is None:
+        deliver_alarm_clear(facts.id, subscribers)
     _settle(facts.id)
-    if opened is not None:
-        notify_subscribers(facts.id, "alarm.raised", facts.kind, subscribers)
-    if cleared_now:
-        notify_subscribers(facts.id, "alarm.cleared", facts.kind, subscribers)
     ref = db.session.scalar(select(Case.ref).join(Alarm, Alarm.case_id == Case.id).where(Alarm.id == facts.id))
     db.session.rollback()
     return ref
 
 
-def _open_case(alarm: _Facts) -> tuple[Case | None, bool]:
+def _open_case(alarm: _Facts, subscribers: list[Subscriber] | None = None) -> tuple[Case | None, bool]:
     """Open the alarm's case: (the case, whether the alarm has work left), or (None, True)
     when another job opened it first."""
     cat = category(alarm.category)
@@ -161,6 +156,8 @@ def _open_case(alarm: _Facts) -> tuple[Case | None, bool]:
         # In open_case's unit of work: the alarm takes the case, or the case is rolled back.
         db.session.flush()  # the case row exists before the alarm refers to it
         left_pending.append(link_case_to_alarm(alarm.id, case.id))
+        # The webhook pushes (an outbox) commit with the case, or not at all.
+        notify_subscribers(alarm.id, "alarm.raised", alarm.kind, subscribers)
 
     try:
         _commit_without_waiting_for_disk()
@@ -182,8 +179,9 @@ def _commit_without_waiting_for_disk() -> None:
         db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
-def deliver_alarm_clear(alarm_id: int) -> bool:
-    """Deliver "alarm_cleared" to the alarm's case once; True when this call delivered it.
+def deliver_alarm_clear(alarm_id: int, subscribers: list[Subscriber] | None = None) -> bool:
+    """Deliver "alarm_cleared" to the alarm's case once, and write its webhook pushes;
+    True when this call delivered it.
 
     The case closes itself when not yet dispatched (告警自动消除); otherwise the clear is
     noted on it for the verifier."""
@@ -194,6 +192,7 @@ def deliver_alarm_clear(alarm_id: int) -> bool:
         # deliver_message's own transaction() continues this unit of work (it has a pending
         # change): the mark and the message commit together, or neither does.
         alarm.clear_sent_at = utcnow()
+        notify_subscribers(alarm.id, "alarm.cleared", alarm.device.kind, subscribers)
         payload = {"alarm_id": alarm.id, "type": alarm.type, "count": alarm.count,
                    "cleared_at": alarm.cleared_at.isoformat() if alarm.cleared_at else None}
         deliver_message(alarm.case_id, "alarm_cleared", payload, Actor(label=f"device:{alarm.device.code}"))

@@ -9,6 +9,7 @@ from models.people import User, user_grids
 from models.photos import Photo
 from models.reports import Report
 from models.residents import Address, Open311Client, Open311Token
+from models.webhooks import WebhookDelivery
 
 __all__ = [
     "Case", "CaseEvent", "CaseSearch", "Device", "Grid", "OrgUnit", "Photo", "ProcessSpec", "Task", "User",
@@ -17,4 +18,5 @@ __all__ = [
     "Address", "Open311Client", "Open311Token",
     "ApiClient", "AuditEntry", "IpBlock", "Role", "SignInFailures",
     "Alarm", "DeadLetter", "DeviceCommand", "IngestedMessage", "Measurement", "WebhookSubscription",
+    "WebhookDelivery",
 ]

@@ -53,6 +53,7 @@ POLICY: dict[str, set[str]] = {
     "api.device_template": ADMIN, "api.import_device_sheet": ADMIN, "api.device_event": NOBODY,
     "api.list_alarms": DEVICES_API, "api.show_alarm": DEVICES_API, "api.list_dead_letters": ADMIN,
     "api.list_webhooks": ADMIN, "api.register_webhook": ADMIN, "api.remove_webhook": ADMIN,
+    "api.list_webhook_deliveries": ADMIN, "api.retry_webhook_delivery": ADMIN,
     "api.list_users": ADMIN, "api.create_user": ADMIN, "api.show_user": ADMIN, "api.change_user": ADMIN,
     "api.reset_password": ADMIN, "api.users_template": ADMIN, "api.import_users": ADMIN,
     "api.list_roles": ADMIN, "api.create_role": ADMIN, "api.change_role": ADMIN, "api.delete_role": ADMIN,

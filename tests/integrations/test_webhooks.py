@@ -1,18 +1,24 @@
 """Alarms pushed to subscribed webhooks: a local HTTP receiver, signatures, retries."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import threading
+import uuid
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
 
-from extensions import db
-from models import Device, WebhookSubscription
-from tests.integrations.helpers import event, run_jobs
+from extensions import db, redis
+from integrations.alarm_work import follow_up_alarm
+from integrations.webhooks import sweep_webhook_deliveries
+from models import Device, WebhookDelivery, WebhookSubscription, transaction, utcnow
+from tests.integrations.conftest import free_port
+from tests.integrations.helpers import BurstWorker, alarm_of, event, run_jobs
 
 
 class Receiver:
@@ -113,3 +119,120 @@ def test_webhooks_are_validated_and_only_for_administrators(client, devices, aut
     assert client.post("/api/v1/webhooks", headers=auth("dispatcher"),
                        json={"name": "x", "url": "http://127.0.0.1/x"}).status_code == 403
     assert client.delete("/api/v1/webhooks/999", headers=admin).status_code == 404
+
+
+# The outbox: every push is a row written with the alarm change, delivered at least once.
+
+def deliveries() -> list[WebhookDelivery]:
+    return list(db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.occurred_at)
+                                   .execution_options(populate_existing=True)))
+
+
+def delivery_ids(r: Receiver) -> list[str]:
+    return [headers["X-Delivery"] for _, headers, _ in r.calls]
+
+
+@contextlib.contextmanager
+def redis_away(app):
+    """The app's Redis handle pointed at a loopback port nothing listens on, then back."""
+    handle = app.extensions["redis"]
+    own_url = app.config["REDIS_URL"]
+    handle._url, handle._client = f"redis://127.0.0.1:{free_port()}/0", None
+    try:
+        yield
+    finally:
+        handle._url, handle._client = own_url, None
+
+
+def test_a_push_written_while_redis_is_away_is_sent_once_by_the_sweep(client, devices, auth, receiver):
+    hook = receiver()
+    client.post("/api/v1/webhooks", headers=auth("admin"), json={"name": "城市平台", "url": hook.url})
+    send(client, "gas_detector-01", event("gas", readings={"lel_pct": 30}))  # the alarm, its job queued
+    alarm = alarm_of("gas_detector-01", "gas")
+    with redis_away(devices):
+        # The worker runs the follow-up as Redis goes away: the case opens, the push cannot be queued.
+        assert follow_up_alarm(alarm.id)
+        written = [(d.id, d.event, d.status, d.attempts) for d in deliveries()]
+        assert [row[1:] for row in written] == [("alarm.raised", "pending", 0)]
+    assert hook.calls == []
+    run_jobs()  # Redis is back: the follow-up queued before the outage runs again, and adds no push
+    assert hook.calls == [] and len(deliveries()) == 1
+    assert sweep_webhook_deliveries(grace_seconds=0) == 1  # what the scheduler does every minute
+    run_jobs()
+    assert delivery_ids(hook) == [written[0][0]]
+    assert sweep_webhook_deliveries(grace_seconds=0) == 0  # delivered: nothing left to send
+    run_jobs()
+    assert len(hook.calls) == 1
+    (delivered,) = deliveries()
+    assert (delivered.status, delivered.attempts, delivered.last_status) == ("delivered", 1, 200)
+    assert json.loads(hook.calls[0][2])["delivery"] == delivered.id
+
+
+def test_a_lost_job_is_sent_by_the_sweep_and_one_in_flight_is_not_doubled(client, devices, auth, receiver):
+    hook = receiver()
+    client.post("/api/v1/webhooks", headers=auth("admin"), json={"name": "城市平台", "url": hook.url})
+    send(client, "emergency_button-01", event("pressed"))
+    run_jobs_of("alarms")
+    (pending,) = deliveries()
+    assert pending.status == "pending"
+    pending_id = pending.id
+    redis.queue("webhooks").empty()  # the job is lost (Redis restarted without persistence)
+    with transaction():  # a worker took it and was killed mid-send: its lease still runs
+        db.session.get(WebhookDelivery, pending_id).claimed_until = utcnow() + timedelta(minutes=1)
+    assert sweep_webhook_deliveries(grace_seconds=0) == 0  # in flight: left alone
+    with transaction():  # the lease ran out
+        db.session.get(WebhookDelivery, pending_id).claimed_until = utcnow() - timedelta(seconds=1)
+    assert sweep_webhook_deliveries(grace_seconds=0) == 1
+    assert sweep_webhook_deliveries(grace_seconds=60) == 0  # just queued: not queued again within the grace
+    run_jobs()
+    assert delivery_ids(hook) == [pending_id]
+    assert deliveries()[0].status == "delivered"
+
+
+def test_a_receiver_failing_then_answering_sees_one_delivery_id(client, devices, auth, receiver):
+    flaky = receiver([500, 502, 503])
+    admin = auth("admin")
+    made = client.post("/api/v1/webhooks", headers=admin, json={"name": "城市平台", "url": flaky.url}).get_json()
+    send(client, "gas_detector-01", event("gas", readings={"lel_pct": 30}))
+    run_jobs()
+    assert [status for status, _, _ in flaky.calls] == [500, 502, 503, 200]
+    (delivered,) = deliveries()
+    assert set(delivery_ids(flaky)) == {delivered.id}  # read before any further job runs
+    assert (delivered.status, delivered.attempts, delivered.last_status, delivered.last_error) == (
+        "delivered", 4, 200, None)
+    listed = client.get(f"/api/v1/webhooks/{made['id']}/deliveries", headers=admin)
+    assert listed.status_code == 200
+    assert [(d["id"], d["status"], d["attempts"]) for d in listed.get_json()["items"]] == [
+        (delivered.id, "delivered", 4)]
+
+
+def test_administrators_see_failed_deliveries_and_send_one_again(client, devices, auth, receiver):
+    down = receiver([500] * 4)  # one attempt and three retries, all refused
+    admin = auth("admin")
+    made = client.post("/api/v1/webhooks", headers=admin, json={"name": "down", "url": down.url}).get_json()
+    send(client, "emergency_button-01", event("pressed"))
+    run_jobs()
+    (webhook,) = client.get("/api/v1/webhooks", headers=admin).get_json()["items"]
+    assert (webhook["pending_deliveries"], webhook["failed_deliveries"]) == (0, 1)
+    failed = client.get(f"/api/v1/webhooks/{made['id']}/deliveries?status=failed", headers=admin).get_json()["items"]
+    assert [(d["status"], d["attempts"], d["last_status"], d["last_error"]) for d in failed] == [
+        ("failed", 4, 500, "HTTP 500")]
+    assert sweep_webhook_deliveries(grace_seconds=0) == 0  # given up: the sweep leaves it
+    url = f"/api/v1/webhooks/{made['id']}/deliveries/{failed[0]['id']}/retry"
+    assert client.post(url, headers=auth("dispatcher")).status_code == 403
+    assert client.post(url, headers=admin).status_code == 202
+    run_jobs()  # the receiver answers 200 now
+    assert delivery_ids(down) == [failed[0]["id"]] * 5
+    assert client.post(url, headers=admin).status_code == 409  # delivered: nothing to send again
+    for bad in (f"/api/v1/webhooks/{made['id']}/deliveries/{'0' * 32}/retry",
+                f"/api/v1/webhooks/{made['id']}/deliveries/nope/retry", "/api/v1/webhooks/999/deliveries/x/retry"):
+        assert client.post(bad, headers=admin).status_code == 404, bad
+    assert client.get(f"/api/v1/webhooks/{made['id']}/deliveries?status=lost", headers=admin).status_code == 422
+    assert client.get("/api/v1/webhooks/999/deliveries", headers=admin).status_code == 404
+
+
+def run_jobs_of(name: str) -> None:
+    """Run the jobs of one queue only (the others stay queued)."""
+    worker = BurstWorker([redis.queue(name)], connection=redis.client, name=f"test-{uuid.uuid4().hex[:8]}")
+    worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+    db.session.rollback()

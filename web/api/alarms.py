@@ -10,7 +10,14 @@ from sqlalchemy import select
 from extensions import db
 from handlers.errors import NotFound
 from integrations.sharing import alarms_out, alarms_page, dead_letters_page, page_size
-from integrations.webhooks import EVENTS, create_subscription, delete_subscription, subscriptions_out
+from integrations.webhooks import (
+    EVENTS,
+    create_subscription,
+    delete_subscription,
+    deliveries_of,
+    retry_delivery,
+    subscriptions_out,
+)
 from models import Alarm, WebhookSubscription
 from web.access import caller_scope, requires
 from web.api import api_bp, parse_body
@@ -79,6 +86,8 @@ class WebhookOut(BaseModel):
     last_error: str | None
     last_delivered_at: datetime | None
     failures: int
+    pending_deliveries: int = Field(..., description="deliveries not yet delivered (being retried or queued)")
+    failed_deliveries: int = Field(..., description="deliveries given up after their retries")
 
 
 class WebhookCreated(WebhookOut):
@@ -87,6 +96,23 @@ class WebhookCreated(WebhookOut):
 
 class WebhookList(BaseModel):
     items: list[WebhookOut]
+
+
+class DeliveryOut(BaseModel):
+    id: str = Field(..., description="the X-Delivery header, the same on every attempt")
+    alarm_id: int
+    event: str
+    occurred_at: datetime
+    status: str = Field(..., description="pending, delivered or failed")
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
 
 
 @api_bp.get("/alarms")
@@ -149,3 +175,24 @@ def register_webhook():
 def remove_webhook(subscription_id: int):
     delete_subscription(subscription_id)
     return "", 204
+
+
+@api_bp.get("/webhooks/<int:subscription_id>/deliveries")
+@requires("api.manage")
+@documented("A webhook's deliveries, newest first (administrators)", response=DeliveryList,
+            errors=(400, 403, 404, 422), tag="webhooks", query={
+                "status": "pending, delivered or failed", "limit": "1-500, default 100"})
+def list_webhook_deliveries(subscription_id: int):
+    """Each push is kept until delivered (at least once, the same ``X-Delivery`` on every
+    attempt) or failed after its retries; a failed one can be sent again."""
+    rows = deliveries_of(subscription_id, request.args.get("status") or None, page_size(request.args.get("limit")))
+    return jsonify({"items": rows})
+
+
+@api_bp.post("/webhooks/<int:subscription_id>/deliveries/<delivery_id>/retry")
+@requires("api.manage")
+@documented("Send a failed delivery again, same id, fresh retries", status=202, errors=(403, 404, 409),
+            tag="webhooks")
+def retry_webhook_delivery(subscription_id: int, delivery_id: str):
+    retry_delivery(subscription_id, delivery_id)
+    return "", 202

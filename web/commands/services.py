@@ -22,6 +22,7 @@ from extensions import db, is_outage, redis
 from handlers.audit import purge_audit_log
 from integrations.alarm_work import sweep_alarm_work
 from integrations.presence import mark_silent_devices_offline, purge_ingest_records
+from integrations.webhooks import sweep_webhook_deliveries
 from reports.jobs import queue_monthly_reports
 from workflows.timers import sweep_timers
 
@@ -155,6 +156,9 @@ def scheduler_command():
     cron.register(mark_silent_devices_offline, queue_name=redis.queue("default").name,
                   interval=current_app.config["DEVICE_SWEEP_SECONDS"], **every)
     cron.register(sweep_alarm_work, queue_name=redis.queue("default").name,
+                  interval=current_app.config["DEVICE_SWEEP_SECONDS"], **every)
+    # Webhook pushes whose job was never queued or was lost are queued again.
+    cron.register(sweep_webhook_deliveries, queue_name=redis.queue("default").name,
                   interval=current_app.config["DEVICE_SWEEP_SECONDS"], **every)
     cron.register(purge_ingest_records, queue_name=redis.queue("default").name, cron="30 3 * * *")
     run_cron_steadily(cron, OutageRetry(current_app.config["OUTAGE_RETRY_SECONDS"]))
