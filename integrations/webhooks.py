@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -194,6 +194,19 @@ def send_delivery(delivery_id: str) -> int:
     if _record(delivery_id, status, error) == "pending":
         raise DeliveryFailed(f"delivery {delivery_id} to {prepared.full_url}: {error}")
     return status
+
+
+def deliver_webhook(subscription_id: int, event: str, alarm_id: int, occurred_at: str, delivery_id: str) -> int:
+    """Job queued before deliveries were kept in the database (an upgrade with jobs waiting):
+    written as a delivery with the same id, then sent as any other."""
+    with transaction():
+        if (db.session.get(WebhookDelivery, delivery_id) is None
+                and db.session.get(WebhookSubscription, subscription_id) is not None
+                and db.session.get(Alarm, alarm_id) is not None):
+            db.session.add(WebhookDelivery(id=delivery_id, subscription_id=subscription_id, alarm_id=alarm_id,
+                                           event=event, occurred_at=datetime.fromisoformat(occurred_at),
+                                           status="pending", attempts=0, next_attempt_at=utcnow()))
+    return send_delivery(delivery_id)
 
 
 def _claim(delivery_id: str) -> bool:

@@ -11,11 +11,11 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from extensions import db, redis
 from integrations.alarm_work import follow_up_alarm
-from integrations.webhooks import sweep_webhook_deliveries
+from integrations.webhooks import QUEUE, deliver_webhook, sweep_webhook_deliveries
 from models import Device, WebhookDelivery, WebhookSubscription, transaction, utcnow
 from tests.integrations.conftest import free_port
 from tests.integrations.helpers import BurstWorker, alarm_of, event, run_jobs
@@ -229,6 +229,24 @@ def test_administrators_see_failed_deliveries_and_send_one_again(client, devices
         assert client.post(bad, headers=admin).status_code == 404, bad
     assert client.get(f"/api/v1/webhooks/{made['id']}/deliveries?status=lost", headers=admin).status_code == 422
     assert client.get("/api/v1/webhooks/999/deliveries", headers=admin).status_code == 404
+
+
+def test_a_job_queued_before_the_upgrade_is_kept_and_sent(client, devices, auth, receiver):
+    hook = receiver([503])
+    made = client.post("/api/v1/webhooks", headers=auth("admin"), json={"name": "城市平台", "url": hook.url})
+    send(client, "emergency_button-01", event("pressed"))
+    run_jobs_of("alarms")
+    with transaction():  # as if the outbox did not exist: only the old-style job is left
+        db.session.execute(delete(WebhookDelivery))
+    redis.queue("webhooks").empty()
+    alarm = alarm_of("emergency_button-01", "pressed")
+    redis.queue(QUEUE).enqueue(deliver_webhook, made.get_json()["id"], "alarm.raised", alarm.id,
+                               utcnow().isoformat(), "a" * 32)
+    run_jobs()  # its 503 is kept as a pending delivery ...
+    assert delivery_ids(hook) == ["a" * 32] and deliveries()[0].status == "pending"
+    assert sweep_webhook_deliveries(grace_seconds=0) == 1  # ... which the sweep sends again
+    run_jobs()
+    assert delivery_ids(hook) == ["a" * 32] * 2 and deliveries()[0].status == "delivered"
 
 
 def run_jobs_of(name: str) -> None:
