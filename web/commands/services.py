@@ -140,7 +140,7 @@ def worker_command(burst):
 @click.command("scheduler")
 def scheduler_command():
     """Run the periodic jobs: the timer sweep, the monthly grid reports, the offline check of
-    devices and the sweep for lost alarm jobs. Run exactly one."""
+    devices and the sweeps for lost alarm and webhook jobs. Run exactly one."""
     cron = CronScheduler(connection=redis.client)
     # Jobs that come back every few seconds are not run again after an outage (the next round
     # does the same work); those on a daily or monthly cron string are.
