@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 from dataclasses import replace
+from datetime import timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
@@ -281,6 +282,17 @@ def open_deferred_request(token_id: int) -> str | None:
                 state="failed", error=exc.message[:500]))
         return None
     return case.ref
+
+
+def sweep_open311_tokens(grace_seconds: int = 60, limit: int = 200) -> int:
+    """Job: open the cases of queued requests still pending after the grace (their job was
+    lost, or Redis was away when they were queued); returns how many were opened."""
+    cutoff = utcnow() - timedelta(seconds=grace_seconds)
+    ids = list(db.session.scalars(select(Open311Token.id).where(
+        Open311Token.state == "pending", Open311Token.created_at <= cutoff)
+        .order_by(Open311Token.created_at).limit(limit)))
+    db.session.rollback()
+    return sum(1 for token_id in ids if open_deferred_request(token_id) is not None)
 
 
 def token_status(token: str) -> dict:

@@ -7,17 +7,19 @@ after it): nothing of our code is replaced."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db
+from extensions import db, redis
 from forms.requests import Place
-from integrations.open311 import open_deferred_request
+from integrations.open311 import open_deferred_request, sweep_open311_tokens
 from integrations.resident_requests import DETAILS_EVENT, ResidentRequest, keep_photos, submit_request
-from models import Case, CaseEvent, Open311Token, Photo
+from models import Case, CaseEvent, Open311Token, Photo, utcnow
 from tests.residents.conftest import csrf_token, request_fields, room
 from tests.residents.test_open311 import post
 from workflows.runtime import Actor
@@ -99,6 +101,22 @@ def test_a_deferred_open311_request_is_opened_with_its_token_or_not_at_all(clien
     assert ref is not None and open_deferred_request(token.id) is None
     row = db.session.get(Open311Token, token.id)
     assert row.state == "opened" and db.session.scalars(select(Case.ref)).all() == [ref]
+
+
+def test_a_queued_request_whose_job_was_lost_is_opened_by_the_sweep(client, demo):
+    answer = post(client, service_code="government_service", **{"attribute[item]": "elderly_subsidy",
+                                                                 "attribute[applicant]": "赵大爷"})
+    token = answer.json[0]["token"]
+    # The job is lost: nothing runs the queue. Within the grace the sweep leaves it to its job.
+    redis.queue("default").empty()
+    assert sweep_open311_tokens(grace_seconds=60) == 0
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert sweep_open311_tokens(grace_seconds=60) == 1
+        assert sweep_open311_tokens(grace_seconds=60) == 0
+    db.session.rollback()
+    row = db.session.scalar(select(Open311Token).where(Open311Token.token == token))
+    assert row.state == "opened" and db.session.scalar(select(func.count(Case.id))) == 1
+    assert client.get(f"/open311/v2/tokens/{token}.json").json[0]["service_request_id"] is not None
 
 
 def test_a_form_submission_that_fails_leaves_no_case_photo_or_file(client, details_refused, png_bytes, app):

@@ -21,6 +21,7 @@ from rq.exceptions import AbandonedJobError
 from extensions import db, is_outage, redis
 from handlers.audit import purge_audit_log
 from integrations.alarm_work import sweep_alarm_work
+from integrations.open311 import sweep_open311_tokens
 from integrations.presence import mark_silent_devices_offline, purge_ingest_records
 from integrations.webhooks import sweep_webhook_deliveries
 from reports.jobs import queue_monthly_reports
@@ -161,6 +162,9 @@ def scheduler_command():
     cron.register(sweep_webhook_deliveries, queue_name=redis.queue("default").name,
                   interval=current_app.config["DEVICE_SWEEP_SECONDS"], **every)
     cron.register(purge_ingest_records, queue_name=redis.queue("default").name, cron="30 3 * * *")
+    # Queued Open311 requests whose job was lost get their case all the same.
+    cron.register(sweep_open311_tokens, queue_name=redis.queue("default").name,
+                  interval=current_app.config["DEVICE_SWEEP_SECONDS"], **every)
     run_cron_steadily(cron, OutageRetry(current_app.config["OUTAGE_RETRY_SECONDS"]))
 
 
