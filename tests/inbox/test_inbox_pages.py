@@ -201,7 +201,10 @@ def test_not_accepting_a_case_needs_a_reason(sign_in, demo):
     assert silent.status_code == 422 and "请说明不予受理的原因" in page(silent)
     neither = client.post(url, data={"csrf_token": token, "accepted": "perhaps"}, headers=PAGE)
     assert neither.status_code == 422
-    done = client.post(url, data={"csrf_token": token, "accepted": "false", "note": "重复\x00上报"})
+    # NUL is refused at the edge (web/input_guard.py), before the form sees it.
+    refused = client.post(url, data={"csrf_token": token, "accepted": "false", "note": "重复\x00上报"})
+    assert refused.status_code == 422
+    done = client.post(url, data={"csrf_token": token, "accepted": "false", "note": "重复上报"})
     assert done.status_code == 303
     db.session.rollback()
     assert db.session.get(Case, case.id).status == "rejected"
