@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import select, text
 
 import keystore
@@ -143,3 +146,25 @@ def test_rotate_sm4_with_a_generated_key_installs_it_for_every_process(tmp_path)
             "    print(decrypt_personal(db.session.scalar(db.select(User.phone))))\n")
     shown = subprocess.run([sys.executable, "-c", read], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert shown.stdout.strip() == "13812341234", shown.stderr
+
+
+def test_with_no_keys_configured_the_old_default_secret_signs_nothing(app, demo, tmp_path):
+    """What `make run` leaves unset: a token and a session cookie signed with the published
+    default secret were accepted as the administrator."""
+    settings = {k: app.config[k] for k in ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "QUEUE_PREFIX")}
+    fresh = create_app({**settings, "TESTING": True, "DATA_DIR": str(tmp_path), "SECRET_KEY": None,
+                        "SM4_KEY": None})
+    assert fresh.secret_key not in keystore.KNOWN_KEYS and fresh.config["SM4_KEY"] != SAMPLE_SM4
+    admin = db.session.scalar(select(User).where(User.account == "admin"))
+    old_default = "dev-only-change-me"
+    token = URLSafeSerializer(old_default, salt="api-token").dumps({"u": admin.id, "v": admin.token_version})
+    signer = Flask("forger")
+    signer.secret_key = old_default
+    cookie = SecureCookieSessionInterface().get_signing_serializer(signer).dumps(
+        {"_user_id": str(admin.id), "_fresh": True, "sv": admin.session_version})
+    client = fresh.test_client()
+    assert client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    client.set_cookie("session", cookie)
+    assert client.get("/admin/users").status_code in (302, 401)
+    with fresh.app_context():
+        db.engine.dispose()
