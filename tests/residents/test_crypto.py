@@ -51,11 +51,12 @@ def test_masks():
     assert mask_id_number("110101199003071234") == "110101********1234"
 
 
-def test_a_malformed_key_stops_the_start():
+def test_a_malformed_key_stops_the_start(tmp_path):
+    given = {"DATA_DIR": str(tmp_path)}  # the secret key it generates goes there
     with pytest.raises(ValueError, match="SM4_KEY must be 32 hex digits"):
-        load_settings({"SM4_KEY": "not-hex"})
+        load_settings({**given, "SM4_KEY": "not-hex"})
     with pytest.raises(ValueError, match="SM4_KEY"):
-        load_settings({"SM4_KEY": "abcd"})
+        load_settings({**given, "SM4_KEY": "abcd"})
 
 
 def test_every_path_stores_the_phone_encrypted(client, auth):
