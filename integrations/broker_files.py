@@ -114,9 +114,11 @@ def reload_broker(config: Mapping) -> bool:
 
 def registry_devices() -> list[tuple[str, str]]:
     """(code, broker hash) of every device that has one, for the password file."""
-    rows = db.session.execute(select(Device.code, Device.broker_hash).where(Device.broker_hash.is_not(None))
-                              .order_by(Device.code)).all()
-    db.session.rollback()
+    # A connection of its own: the caller's session (a request that just changed a device)
+    # keeps its objects as they are.
+    with db.engine.connect() as connection:
+        rows = connection.execute(select(Device.code, Device.broker_hash)
+                                  .where(Device.broker_hash.is_not(None)).order_by(Device.code)).all()
     return [(code, hashed) for code, hashed in rows]
 
 
