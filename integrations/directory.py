@@ -19,7 +19,10 @@ from sqlalchemy import select
 from extensions import db
 from models import Device, OrgUnit
 
-UNKNOWN_TTL = 10.0
+# Seconds a code found unknown stays unknown: a flood from an unregistered device costs one
+# indexed lookup a second, and a device registered a moment later is heard within a second
+# (its messages until then are dead letters, not alarms).
+UNKNOWN_TTL = 1.0
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from extensions import db
 from integrations.alarm_store import AlarmChanges, LostRace, SignalAt, apply_signals
 from integrations.alarm_work import queue_alarm_work
-from integrations.directory import DeviceInfo, device_by_code, device_by_id, key_matches, refreshed
+from integrations.directory import (
+    DeviceInfo,
+    device_by_code,
+    device_by_id,
+    forget_devices,
+    key_matches,
+    refreshed,
+)
 from integrations.kinds import (
     Signal,
     back_online_signal,
@@ -263,6 +270,16 @@ def ingest_isolated(batch: list[Incoming]) -> list[Outcome]:
             error = exc
     if len(batch) > 1:
         return [outcome for incoming in batch for outcome in ingest_isolated([incoming])]
+    # The likeliest failure of ours is a directory that no longer matches the registry (a
+    # device removed, or re-created under the same code): read it again and try once more.
+    forget_devices()
+    try:
+        return ingest_batch(batch)
+    except Exception as exc:
+        db.session.rollback()
+        if database_unavailable(exc):
+            raise
+        error = exc
     log.error("message on %r failed (%s: %s); kept as a dead letter", batch[0].topic or batch[0].device_id,
               type(error).__name__, error, exc_info=error)
     reject_unprocessable(batch[0], error)

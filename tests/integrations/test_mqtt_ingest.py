@@ -178,6 +178,22 @@ def test_a_message_that_fails_on_our_side_is_set_aside_and_the_rest_of_its_batch
     publish(broker, [(gone, event("reading", key_of="garbage_bin-02", readings={"fill_pct": 99})),
                      (topic_of("garbage_bin-01"), event("reading", key_of="garbage_bin-01", readings={"fill_pct": 99}))])
     wait_ingested(ingest, 3)
-    letter = db.session.scalar(select(DeadLetter))
-    assert (letter.reason, letter.device_code) == ("processing_failed", "garbage_bin-02")
+    letter = db.session.scalar(select(DeadLetter))  # read again, the registry knows it no more
+    assert (letter.reason, letter.device_code) == ("unknown_device", "garbage_bin-02")
     assert alarm_of("garbage_bin-01", "full").status == "active"
+
+
+def test_a_device_re_registered_under_its_code_is_heard_at_once(ingest, broker, devices):
+    publish(broker, [(topic_of("garbage_bin-02"), event("heartbeat", key_of="garbage_bin-02"))])
+    wait_ingested(ingest, 1)
+    with transaction():  # replaced behind the ingest's back: same code, a new id
+        device = db.session.scalar(select(Device).where(Device.code == "garbage_bin-02"))
+        fields = {c: getattr(device, c) for c in ("code", "kind", "name", "community_id", "grid_id", "key_hash")}
+        db.session.execute(delete(Measurement))
+        db.session.execute(delete(IngestedMessage))
+        db.session.delete(device)
+        db.session.flush()
+        db.session.add(Device(**fields, status="unknown"))
+    publish(broker, [(topic_of("garbage_bin-02"), event("reading", key_of="garbage_bin-02", readings={"fill_pct": 99}))])
+    wait_ingested(ingest, 2)
+    assert alarm_of("garbage_bin-02", "full").status == "active" and count(DeadLetter) == 0
