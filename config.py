@@ -69,6 +69,9 @@ class Settings:
     TIMER_SWEEP_SECONDS: int = field(default_factory=lambda: int(_env("TIMER_SWEEP_SECONDS", "60")))
     # Seconds a grid polygon index is trusted before it is reloaded from the database.
     GRID_CACHE_SECONDS: int = field(default_factory=lambda: int(_env("GRID_CACHE_SECONDS", "30")))
+    # Seconds the catalogue (categories, departments, alarm types) is trusted before it is
+    # read again: a category added in one process shows in every other within this time.
+    CATALOGUE_CACHE_SECONDS: float = field(default_factory=lambda: float(_env("CATALOGUE_CACHE_SECONDS", "3")))
     # Where uploaded photos and built reports are kept.
     DATA_DIR: str = field(default_factory=lambda: _env("DATA_DIR", str(ROOT / "var")))
     # Largest request body accepted (photos included), in bytes.
