@@ -269,6 +269,8 @@ def _detail(event: EventIn) -> dict:
     detail: dict = {"msg_id": event.msg_id}
     if event.ts is not None:
         detail["ts"] = event.ts.isoformat()
+    if event._clock_ahead is not None:  # noted for whoever checks the device
+        detail["device_clock_ahead"] = event._clock_ahead.isoformat()
     for name in ("code", "snapshot", "message"):
         value = getattr(event, name)
         if value:

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationError, field_validator
 
 TOPIC_ROOT = "community"
 TOPIC_CHANNELS = ("event", "status")
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 DEVICE_CODE = _SEGMENT  # a device code is a topic segment
 MAX_PAYLOAD_BYTES = 16 * 1024
-# A device clock this far ahead of ours is wrong, not early.
+# A device clock this far ahead of ours is wrong, not early: its time is set aside.
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
 
 Reading = Annotated[float, Strict()]
@@ -99,6 +99,8 @@ class _DeviceMessage(BaseModel):
                                          description="quantity -> number, see docs/devices.md per kind")
     message: str | None = Field(None, max_length=200, description="free text from the device")
     key: str | None = Field(None, max_length=128, description="the device key (MQTT; HTTP uses X-Device-Key)")
+    # The device's time when it lay too far in our future: the message counts at its arrival.
+    _clock_ahead: datetime | None = PrivateAttr(None)
 
     @field_validator("ts", mode="before")
     @classmethod
@@ -150,7 +152,8 @@ def _parse(model: type[_DeviceMessage], payload: bytes, received_at: datetime):
         raise Rejected("invalid_payload", "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in errors[:8])) from None
     if message.ts is not None and message.ts > received_at + MAX_CLOCK_AHEAD:
-        raise Rejected("invalid_payload", "ts: lies in the future; check the device clock")
+        # A wrong clock must not cost an alarm: it counts at its arrival, the clock is noted.
+        message._clock_ahead, message.ts = message.ts, None
     return message
 
 

@@ -87,7 +87,6 @@ def test_what_a_kind_cannot_send_is_rejected_with_a_reason(kind, fields, reason)
     (b"[1, 2]", "invalid_payload"),
     (b'{"type": "smoke"}', "invalid_payload"),
     (b'{"msg_id": "a", "type": "smoke", "ts": "2026-11-24T08:00:00"}', "invalid_payload"),
-    (b'{"msg_id": "a", "type": "smoke", "ts": "2030-01-01T00:00:00Z"}', "invalid_payload"),
     (b'{"msg_id": "a", "type": "smoke", "readings": {"x": "high"}}', "invalid_payload"),
     (b'{"msg_id": "a", "type": "smoke", "readings": {"x": NaN}}', "invalid_payload"),
     (b'{"msg_id": "a", "type": "smoke", "colour": "red"}', "invalid_payload"),
@@ -97,6 +96,11 @@ def test_malformed_payloads_are_rejected_with_a_reason(payload, reason):
     with pytest.raises(Rejected) as rejected:
         parse_event(payload, NOW)
     assert rejected.value.reason == reason
+
+
+def test_a_device_time_far_in_our_future_is_set_aside_not_the_message():
+    message = parse_event(b'{"msg_id": "a", "type": "smoke", "ts": "2030-01-01T00:00:00Z"}', NOW)
+    assert message.ts is None and message._clock_ahead == datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def test_device_time_in_iso_or_epoch_seconds_or_milliseconds():

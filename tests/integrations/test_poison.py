@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -146,3 +147,13 @@ def test_whatever_is_published_the_ingest_acknowledges_it_and_keeps_running(inge
         publisher.send(topic, payload)
     publisher.close()
     wait_ingested(ingest, before + len(payloads), timeout=15)  # all of them: the ingest goes on
+
+
+def test_an_alarm_from_a_device_whose_clock_runs_ahead_still_counts(ingest, broker):
+    ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    publish(broker, [(topic_of("smoke_detector-01"), event("smoke", key_of="smoke_detector-01", ts=ahead))])
+    wait_ingested(ingest, 1)
+    run_jobs()
+    alarm = alarm_of("smoke_detector-01", "smoke")
+    assert alarm.status == "active" and alarm.detail["device_clock_ahead"].startswith(ahead[:16])
+    assert alarm.first_seen_at <= datetime.now(UTC) and len(cases_of("smoke_detector-01")) == 1
