@@ -22,6 +22,7 @@ FUNCTIONS: dict[str, str] = {
     "api.manage": "接口管理",
     "audit.view": "审计日志",
     "data.backup": "数据备份与恢复",
+    "catalogue.manage": "事件类别与部门管理",
 }
 
 API_GROUPS: dict[str, str] = {

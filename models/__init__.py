@@ -2,6 +2,7 @@
 from models.access import ApiClient, AuditEntry, IpBlock, Role, SignInFailures
 from models.alarms import Alarm, DeadLetter, DeviceCommand, IngestedMessage, Measurement, WebhookSubscription
 from models.base import after_commit, transaction, utcnow
+from models.catalogue import Category, Department, DeviceAlarmType
 from models.cases import Case, CaseEvent, CaseSearch, ProcessSpec, Task
 from models.devices import Device
 from models.org import Grid, OrgUnit
@@ -19,4 +20,5 @@ __all__ = [
     "ApiClient", "AuditEntry", "IpBlock", "Role", "SignInFailures",
     "Alarm", "DeadLetter", "DeviceCommand", "IngestedMessage", "Measurement", "WebhookSubscription",
     "WebhookDelivery",
+    "Category", "Department", "DeviceAlarmType",
 ]

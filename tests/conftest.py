@@ -16,6 +16,7 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 
 from extensions import db
+from handlers.catalogue import ensure_catalogue, forget_catalogue
 from handlers.grids import invalidate_grid_index
 from handlers.permissions import ensure_builtin_roles, forget_role_grants
 from handlers.tokens import issue_token
@@ -81,9 +82,11 @@ def app(backend, database_urls, tmp_path):
     })
     forget_stored_specs()
     forget_role_grants()
+    forget_catalogue()
     invalidate_grid_index()
     with app.app_context():
         ensure_builtin_roles()
+        ensure_catalogue()
         db.session.commit()
         yield app
         db.session.remove()
