@@ -79,23 +79,25 @@ def test_disabling_ends_every_session_for_good(app, demo, auth):
     assert app.test_client().get("/api/v1/tasks", headers=token).status_code == 401
 
 
-def _median_seconds(client, account: str, tries: int = 5) -> float:
-    spent = []
-    for _ in range(tries):
-        started = time.perf_counter()
-        res = client.post("/login", data={"account": account, "password": "Wrong-passw0rd"})
-        spent.append(time.perf_counter() - started)
-        assert res.status_code == 401
-    return statistics.median(spent)
+def _seconds(client, account: str) -> float:
+    started = time.perf_counter()
+    res = client.post("/login", data={"account": account, "password": "Wrong-passw0rd"})
+    assert res.status_code == 401
+    return time.perf_counter() - started
 
 
 def test_sign_in_takes_as_long_for_an_unknown_account(app, demo):
     app.config.update(WTF_CSRF_ENABLED=False, LOGIN_RATE_LIMIT="1000 per minute")
     client = app.test_client()
-    _median_seconds(client, "gw03", 1)  # warm up (the dummy hash is made once a process)
-    known = _median_seconds(client, "gw03", 4)
-    unknown = _median_seconds(client, "nobody-here", 4)
-    assert 0.5 < unknown / known < 2.0, (known, unknown)  # it was 0.02 before the dummy hash
+    _seconds(client, "nobody-here")  # warm up (the dummy hash is made once a process)
+    # Interleaved, so a loaded machine slows both sides alike; the ratio was 0.02 before the
+    # dummy hash, so a loose band still tells the two apart.
+    known, unknown = [], []
+    for _ in range(4):
+        known.append(_seconds(client, "gw03"))
+        unknown.append(_seconds(client, "nobody-here"))
+    ratio = statistics.median(unknown) / statistics.median(known)
+    assert 0.33 < ratio < 3.0, (known, unknown)
 
 
 def test_guesses_from_another_address_do_not_lock_the_owner_out(app, demo):
