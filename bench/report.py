@@ -40,7 +40,7 @@ REDIS_URL = "redis://127.0.0.1:6379/2"
 CASE_COLUMNS = ("id", "ref", "process_id", "category", "severity", "status", "source", "title", "description",
                 "community_id", "grid_id", "escalated", "rework_count", "opened_at", "due_at", "closed_at",
                 "version", "spec_hash", "engine_version", "serializer_version", "state")
-EVENT_COLUMNS = ("case_id", "at", "kind", "actor_label", "data")
+EVENT_COLUMNS = ("case_id", "at", "kind", "actor_label", "step_kind", "data")
 CHUNK = 20_000
 
 
@@ -96,7 +96,8 @@ def load_cases(database_url: str, grids: list[tuple[int, int, str]], months: lis
                 with cur.copy(f"COPY case_events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
                     for story in stories:
                         for at, kind, data in story.events:
-                            copy.write_row((story.case_id, at, kind, story.actor(kind), json.dumps(data)))
+                            copy.write_row((story.case_id, at, kind, story.actor(kind), story.step_kind(kind, data),
+                                            json.dumps(data)))
                             events += 1
             conn.commit()
         conn.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))")

@@ -42,6 +42,11 @@ class CaseStory:
     def actor(self, kind: str) -> str | None:
         return "timer" if kind == "escalated" else ("system" if kind in ("opened", "auto_closed") else None)
 
+    @staticmethod
+    def step_kind(kind: str, data: dict) -> str | None:
+        """The step kind of a task's event: this story names its steps by their kinds."""
+        return data.get("bpmn_id") if kind.startswith("task_") else None
+
     def _add(self, kind: str, **data) -> None:
         self.events.append((self.t, kind, data))
 

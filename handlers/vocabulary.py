@@ -102,10 +102,11 @@ class Source(Word):
 
 # Steps whose completion means the case was handled (the clock of on-time disposal stops),
 # and steps whose refusal sends the work back (rework).
-HANDLING_STEPS = frozenset({StepKind.DISPOSE, StepKind.HANDLE})
-CHECKING_STEPS = frozenset({StepKind.VERIFY, StepKind.ANSWER})
+# Tuples, not sets: they go into SQL ``IN`` lists, whose text should not change between runs.
+HANDLING_STEPS = (StepKind.DISPOSE, StepKind.HANDLE)
+CHECKING_STEPS = (StepKind.VERIFY, StepKind.ANSWER)
 # Case statuses a case is finished in.
-FINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.AUTO_CLOSED})
+FINAL_STATUSES = (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.AUTO_CLOSED)
 
 
 def _labels(context: str, pairs: dict) -> dict:

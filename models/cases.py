@@ -104,6 +104,9 @@ class Task(db.Model):
     # The SpiffWorkflow task id (UUID) inside the case's state.
     engine_task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(64))
+    # What the step means (handlers.vocabulary.StepKind), from its stepKind property in the
+    # process file: what reports and pages read, whatever the step's id in that file.
+    step_kind: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(128))
     form_key: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(12), default="open")
@@ -146,6 +149,9 @@ class CaseEvent(db.Model):
     # Who acted when it was not a person: "system", "timer", "device:<code>".
     actor_label: Mapped[str | None] = mapped_column(String(64))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    # The step kind of the event's task (None for events of no task), copied so a report reads
+    # one table.
+    step_kind: Mapped[str | None] = mapped_column(String(16))
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
 
     actor: Mapped[User | None] = relationship()

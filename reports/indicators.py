@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from handlers.vocabulary import CHECKING_STEPS, StepKind
+
 SATISFIED = ("satisfied", "basically_satisfied")
+# Completions that put a case's work to the test: a check of the result (grid cases verify, the
+# government service reviews the department's answer) or the resident's rating.
+CHECKED_BY = frozenset({*CHECKING_STEPS, StepKind.FEEDBACK})
 
 
 @dataclass(frozen=True)
@@ -42,16 +47,17 @@ DEFINITIONS: tuple[Definition, ...] = (
                "本期结案的案件中，结案时间不晚于案件处置时限（案件上报时按时限规则确定的截止时间）的比例："
                "按期结案数 ÷ 结案数。"),
     Definition("on_time_disposal", "按时处置率",
-               "本期首次完成“处置”任务的案件中，首次处置完成时间不晚于处置时限的比例："
+               "本期首次完成处置类任务（网格处置，或政务服务的部门办理）的案件中，首次处置完成时间不晚于处置时限的比例："
                "按时处置数 ÷ 首次处置数。"),
     Definition("rework", "返工率",
-               "本期经核查或回访的案件中，本期发生返工（核查不通过或回访不满意退回处置）的比例："
-               "返工案件数 ÷ 核查、回访案件数。"),
+               "本期经核查（政务服务为答复审核）或回访的案件中，本期发生返工（核查、审核不通过或回访不满意退回处置）的比例："
+               "返工案件数 ÷ 核查、审核、回访案件数。"),
     Definition("overdue", "超期数",
                "处置时限落在本期内（且早于报告生成时间）、到时限时仍未结束（结案、不予立案或自动消除）的案件数。"),
     Definition("escalated", "超时督办数", "本期处置超时、由时限定时器升级到督办的案件数（escalated 事件）。"),
     Definition("to_dispatch", "派遣用时（平均 / P90）",
-               "本期完成派遣的案件，从上报到首次派遣完成的时长（小时）；P90 为最近秩法第 90 百分位数："
+               "本期交办处置的案件，从上报到首次交办（派遣完成；政务服务由路由表分派，受理后即交部门办理）的时长（小时）；"
+               "P90 为最近秩法第 90 百分位数："
                "升序排列后第 ⌈0.9×n⌉ 个值。"),
     Definition("to_close", "结案用时（平均 / P90）",
                "本期结案的案件，从上报到结案的时长（小时），平均值与 P90 的算法同派遣用时。"),
@@ -64,10 +70,11 @@ DEFINED = {d.key: d for d in DEFINITIONS}
 
 @dataclass(frozen=True, slots=True)
 class CheckEvent:
-    """A checking step of a case: a verify or feedback completion, a rework or an escalation."""
+    """A checking step of a case: a verify, answer or feedback completion (named by its step
+    kind), a rework or an escalation."""
 
     at: datetime
-    kind: str  # verify | feedback | rework | escalated
+    kind: str  # verify | answer | feedback | rework | escalated
     satisfaction: str | None = None
 
 
@@ -84,8 +91,8 @@ class CaseFacts:
     opened: datetime | None
     filed: datetime | None = None
     rejected: datetime | None = None
-    dispatched: datetime | None = None
-    disposed: datetime | None = None  # the first disposal
+    dispatched: datetime | None = None  # first handed over for handling
+    disposed: datetime | None = None  # the first completion of a handling step
     closed: datetime | None = None
     auto_closed: datetime | None = None
     checks: list[CheckEvent] = field(default_factory=list)
@@ -217,7 +224,7 @@ class Indicators:
 
 # Raise it whenever a definition above or ``measure`` changes: figures kept with earlier reports
 # under another version are computed again instead of being reused.
-FIGURES_VERSION = 1
+FIGURES_VERSION = 2
 _FIELD_KINDS = {"closure": Ratio, "on_time_closure": Ratio, "on_time_disposal": Ratio, "rework": Ratio,
                 "satisfaction": Ratio, "to_dispatch": Durations, "to_close": Durations,
                 **dict.fromkeys(("opened", "filed", "rejected", "auto_closed", "closed", "overdue", "escalated"), int)}
@@ -259,10 +266,10 @@ def measure(facts: Iterable[CaseFacts], start: datetime, end: datetime, as_of: d
             for check in case.checks:
                 if start <= check.at < end:
                     kinds.add(check.kind)
-                    if check.kind == "feedback":
+                    if check.kind == StepKind.FEEDBACK:
                         ratings += 1
                         satisfied += check.satisfaction in SATISFIED
-            checked += bool(kinds & {"verify", "feedback"})
+            checked += not kinds.isdisjoint(CHECKED_BY)
             reworked += "rework" in kinds
             escalated += "escalated" in kinds
     return Indicators(

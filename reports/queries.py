@@ -12,6 +12,7 @@ from sqlalchemy import DateTime, String, and_, case, cast, func, or_, select, ty
 from sqlalchemy.sql import Select
 
 from extensions import db
+from handlers.vocabulary import CHECKING_STEPS, HANDLING_STEPS, StepKind
 from models import Case, CaseEvent
 from models.base import UTCDateTime
 from reports.indicators import CaseFacts, CheckEvent
@@ -21,8 +22,13 @@ _SLACK = timedelta(days=1)
 
 _cases = Case.__table__
 _events = CaseEvent.__table__
-_bpmn = _events.c.data["bpmn_id"].as_string()
+# What a step means, as its process file declares it: a report never looks at step ids, so a
+# process whose steps are named otherwise (government service: handle, answer) counts the same.
+_step = _events.c.step_kind
 _completed = _events.c.kind == "task_completed"
+# A case is handed over for handling when its first handling task appears: when the dispatcher
+# dispatches it, or (government service, routed by its table) once it is accepted.
+_handed_over = and_(_events.c.kind == "task_created", _step.in_(HANDLING_STEPS))
 
 
 # PostgreSQL hands back aware datetimes already; converting each to UTC (UTCDateTime) costs a
@@ -56,38 +62,40 @@ def _instant_text(dialect: str):
 
 
 def _checks(window_start: datetime, window_end: datetime, dialect: str):
-    """The case's verify and feedback completions, reworks and escalations in the window, as
-    'kind|instant|satisfaction' joined by ';' (aggregated in the same pass as the steps)."""
-    label = case((_completed, _bpmn), else_=_events.c.kind)
+    """The case's checking (verify, answer) and feedback completions, reworks and escalations in
+    the window, as 'kind|instant|satisfaction' joined by ';' (aggregated in the same pass as the
+    steps); a completion is named by its step kind."""
+    label = case((_completed, _step), else_=_events.c.kind)
     satisfaction = func.coalesce(_events.c.data["satisfaction"].as_string(), "")
     text = label + "|" + _instant_text(dialect) + "|" + satisfaction
     aggregate = func.string_agg(text, ";") if dialect == "postgresql" else func.group_concat(text, ";")
     return aggregate.filter(and_(
         _events.c.at >= window_start, _events.c.at < window_end,
-        or_(_events.c.kind.in_(_CHECK_KINDS), and_(_completed, _bpmn.in_(_CHECK_TASKS))),
+        or_(_events.c.kind.in_(_CHECK_KINDS), and_(_completed, _step.in_(_CHECK_TASKS))),
     ))
 
 
-_STEP_KINDS = ("opened", "rejected", "closed", "auto_closed")
-_STEP_TASKS = ("accept", "dispatch", "dispose")
+_STEP_EVENTS = ("opened", "rejected", "closed", "auto_closed")
+_STEP_TASKS = (StepKind.ACCEPT, *HANDLING_STEPS)
 _CHECK_KINDS = ("rework", "escalated")
-_CHECK_TASKS = ("verify", "feedback")
+_CHECK_TASKS = (*CHECKING_STEPS, StepKind.FEEDBACK)
 
 
 def facts_query(grid_ids: list[int], window_start: datetime, window_end: datetime,
                 dialect: str = "sqlite") -> Select:
     """One row per case: id, ref, category, source, grid, deadline; the first instant of opened,
-    filed, rejected, dispatched, disposed, closed, auto-closed; then its checks (``_checks``)."""
+    filed, rejected, handed over for handling, first handled, closed, auto-closed; then its
+    checks (``_checks``)."""
     accepted = _events.c.data["accepted"].as_boolean()
     return (
         select(
             _cases.c.id, _cases.c.ref, _cases.c.category, _cases.c.source, _cases.c.grid_id,
             _instant(_cases.c.due_at, dialect),
             _first(_events.c.kind == "opened", dialect),
-            _first(and_(_completed, _bpmn == "accept", accepted.is_(True)), dialect),
+            _first(and_(_completed, _step == StepKind.ACCEPT, accepted.is_(True)), dialect),
             _first(_events.c.kind == "rejected", dialect),
-            _first(and_(_completed, _bpmn == "dispatch"), dialect),
-            _first(and_(_completed, _bpmn == "dispose"), dialect),
+            _first(_handed_over, dialect),
+            _first(and_(_completed, _step.in_(HANDLING_STEPS)), dialect),
             _first(_events.c.kind == "closed", dialect),
             _first(_events.c.kind == "auto_closed", dialect),
             _checks(window_start, window_end, dialect),
@@ -95,8 +103,8 @@ def facts_query(grid_ids: list[int], window_start: datetime, window_end: datetim
         .select_from(_cases.join(_events, _events.c.case_id == _cases.c.id))
         .where(
             _cases.c.id.in_(_scoped_cases(grid_ids, window_start, window_end)),
-            or_(_events.c.kind.in_(_STEP_KINDS + _CHECK_KINDS),
-                and_(_completed, _bpmn.in_(_STEP_TASKS + _CHECK_TASKS))),
+            or_(_events.c.kind.in_(_STEP_EVENTS + _CHECK_KINDS), _handed_over,
+                and_(_completed, _step.in_(_STEP_TASKS + _CHECK_TASKS))),
         )
         .group_by(_cases.c.id, _cases.c.ref, _cases.c.category, _cases.c.source, _cases.c.grid_id,
                   _cases.c.due_at)

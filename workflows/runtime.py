@@ -13,6 +13,7 @@ from SpiffWorkflow.task import TaskState
 
 from extensions import db
 from handlers.alarms import end_alarms_of_case
+from handlers.vocabulary import TaskStatus
 from models import Case, CaseEvent, Task, User, after_commit, utcnow
 from workflows.engine import dump_state
 
@@ -66,7 +67,8 @@ def record(case: Case, kind: str, actor: Actor, *, task: Task | None = None,
            data: dict | None = None) -> CaseEvent:
     """Add a case event; written with the rest of the unit of work at commit."""
     event = CaseEvent(case=case, at=utcnow(), kind=kind, actor_id=actor.user_id,
-                      actor_label=None if actor.user else actor.name, task=task, data=data or {})
+                      actor_label=None if actor.user else actor.name, task=task,
+                      step_kind=task.step_kind if task is not None else None, data=data or {})
     db.session.add(event)
     return event
 
@@ -143,8 +145,8 @@ def _new_task_row(case: Case, spiff_task) -> Task:
     department = spiff_task.data.get("department") if lane == HANDLER_LANE else None
     due_var = props.get("dueData")
     return Task(
-        case=case, engine_task_id=str(spiff_task.id), bpmn_id=spec.bpmn_id,
-        name=spec.bpmn_name or spec.bpmn_id, form_key=props.get("formKey"), status="open",
+        case=case, engine_task_id=str(spiff_task.id), bpmn_id=spec.bpmn_id, step_kind=props.get("stepKind"),
+        name=spec.bpmn_name or spec.bpmn_id, form_key=props.get("formKey"), status=TaskStatus.OPEN,
         role=role, department=department, community_id=case.community_id, grid_id=case.grid_id,
         due_at=_parse_time(spiff_task.data.get(due_var)) if due_var else None, created_at=utcnow(),
         # Written out so nothing is left to read back after the insert.
