@@ -111,6 +111,13 @@ def answer_of(case: Case, events: list[CaseEvent] | None = None) -> str | None:
             return data.get("accept_note") or None
         if case.status not in ANSWERED:
             continue
+        if "public" in data:
+            # The step's form declares which of its fields the resident reads (``x-public``).
+            text = next((v for v in data["public"].values() if isinstance(v, str) and v.strip()), None)
+            if text:
+                return text
+            continue
+        # Events recorded before the forms declared their public fields.
         if bpmn_id == "answer" and data.get("verified"):
             return data.get("verify_note") or None
         if bpmn_id == "dispose" and case.process_id != "gov_service":

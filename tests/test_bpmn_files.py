@@ -7,7 +7,8 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
-from handlers.categories import CATEGORIES
+from handlers.catalogue_seed import SEED_CATEGORIES as CATEGORIES
+from workflows.parsing import ProcessFileParser, lane_role
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -46,10 +47,29 @@ def test_every_element_is_drawn_so_bpmn_io_can_open_it(path):
         assert lane.get("id") in drawn
 
 
-def test_grid_case_has_the_four_lanes():
+def test_grid_case_lanes_declare_the_four_roles():
     doc = etree.parse(str(BPMN_DIR / "grid_case.bpmn"))
-    lanes = {lane.get("name") for lane in doc.iterfind(".//bpmn:lane", NS)}
-    assert lanes == {"reporter", "dispatcher", "handler", "supervisor"}
+    roles = {lane_role(lane) for lane in doc.iterfind(".//bpmn:lane", NS)}
+    assert roles == {"reporter", "dispatcher", "handler", "supervisor"}
+
+
+def _lanes_of_user_tasks(xml: bytes) -> dict[str, str]:
+    parser = ProcessFileParser()
+    parser.add_bpmn_xml(etree.fromstring(xml), filename="grid_case.bpmn")
+    parser.add_dmn_files([str(p) for p in BPMN_DIR.glob("*.dmn")])
+    spec = parser.get_spec("grid_case")
+    return {name: t.lane for name, t in spec.task_specs.items()
+            if "stepKind" in (getattr(t, "extensions", None) or {}).get("properties", {})}
+
+
+def test_renaming_a_lane_does_not_reroute_its_tasks():
+    xml = (BPMN_DIR / "grid_case.bpmn").read_bytes()
+    renamed = (xml.replace(b'name="dispatcher">', 'name="受理派遣中心">'.encode())
+               .replace(b'name="handler">', 'name="处置人员 staff">'.encode()))
+    assert renamed != xml
+    before, after = _lanes_of_user_tasks(xml), _lanes_of_user_tasks(renamed)
+    assert after == before
+    assert (before["accept"], before["dispose"], before["feedback"]) == ("dispatcher", "handler", "reporter")
 
 
 @pytest.mark.parametrize("name", ["routing.dmn", "sla.dmn"])

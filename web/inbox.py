@@ -9,13 +9,13 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from extensions import db
+from forms.tasks import UnknownForm, load_form
 from handlers.alarms import alarm_of_case
-from handlers.departments import DEPARTMENTS, HANDLER_ROLES
 from models import Case, CaseEvent, Grid, Photo, Task
 from web.access import caller_scope, requires
-from web.case_labels import STATUSES, STEPS, PageWords, label, page_helpers
+from web.case_labels import ROLES, STATUSES, STEPS, PageWords, label, page_helpers
 from web.case_queries import INBOX_LIMIT, inbox_rows, inbox_signature, with_grid_ids
-from web.task_forms import MAX_PHOTOS, keep_uploads, uploaded_files, web_task_form
+from web.task_forms import MAX_PHOTOS, form_choices, keep_uploads, uploaded_files, web_task_form
 from workflows import Conflict, Forbidden, Invalid, claim_task, complete_task, unclaim_task
 from workflows.tasks import citable_photo_ids, eligibility_problem
 
@@ -96,6 +96,11 @@ def task_page(task_id: int):
     problem = eligibility_problem(with_grid_ids(current_user), task, case)
     if problem:
         raise Forbidden(problem)
+    try:
+        load_form(task.form_key)
+    except UnknownForm as exc:
+        # A process deployed without lint names a form nobody declared: say so, do not guess.
+        raise Invalid(str(exc)) from None
     if request.method == "POST":
         return _complete(task, case)
     return _task_view(task, case, web_task_form(task.form_key))
@@ -105,27 +110,27 @@ def _complete(task: Task, case: Case):
     # NUL cannot be stored in PostgreSQL text or JSON: drop it rather than fail on it.
     data = MultiDict([(k, v.replace("\x00", "")) for k, v in request.form.items(multi=True)])
     problems: list[str] = []
-    if task.form_key == "dispose":
+    photo_field = _photo_field(task)
+    if photo_field:
         # Photos named by an earlier attempt are checked with the rest of the data, by the one
         # rule of the API and the pages (workflows.tasks.attach_cited_photos): a 422 says why.
-        kept = [i for i in dict.fromkeys(data.getlist("photos")) if i][:MAX_PHOTOS]
+        kept = [i for i in dict.fromkeys(data.getlist(photo_field)) if i][:MAX_PHOTOS]
         new, problems = keep_uploads(uploaded_files(request.files.getlist("photo_files")), current_user, case)
-        data.setlist("photos", kept + new)
+        data.setlist(photo_field, kept + new)
     form = web_task_form(task.form_key, data)
     valid = form.validate()
-    if problems:
-        form.photos.errors = list(form.photos.errors) + problems
+    if problems and photo_field:
+        form.errors[photo_field] = list(form.errors.get(photo_field, [])) + problems
     if not valid or problems:
         return _task_view(task, case, form, 422)
     try:
         case = complete_task(task.id, current_user, data, expected_version=_version(data.get("version")))
     except Invalid as exc:
         for name, message in exc.details.items():
-            target = form._fields.get(name)
-            if target is None:
+            if form.spec.field(name) is None:
                 form.form_errors.append(message)
             else:
-                target.errors = [*target.errors, message]
+                form.errors[name] = [*form.errors.get(name, []), message]
         return _task_view(task, case, form, 422)
     except Conflict as exc:
         db.session.rollback()
@@ -138,6 +143,11 @@ def _complete(task: Task, case: Case):
     return redirect(url_for("case_pages.show", ref=case.ref), 303)
 
 
+def _photo_field(task: Task) -> str | None:
+    """The name of the task form's photo field (uploads on the page go into it), if any."""
+    return next((f.name for f in load_form(task.form_key).fields if f.widget == "photos"), None)
+
+
 def _version(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
 
@@ -148,16 +158,15 @@ def _step(task: Task) -> str:
 
 def _task_view(task: Task, case: Case, form, status: int = 200):
     words = PageWords()
-    photo_ids = list(getattr(getattr(form, "photos", None), "data", None) or [])
+    photo_ids = [i for f in form.spec.fields if f.widget == "photos" for i in (form.value(f.name) or [])]
     shown = citable_photo_ids(photo_ids, case, current_user.id)
     photos = list(db.session.scalars(select(Photo).where(Photo.id.in_(shown)))) if shown else []
     grids = list(db.session.scalars(select(Grid).where(Grid.community_id == case.community_id)
-                                    .order_by(Grid.code))) if task.form_key == "dispatch" else []
+                                    .order_by(Grid.code))) if any(f.choices == "grids" for f in form.spec.fields) else []
     notes = list(db.session.scalars(select(CaseEvent).where(
         CaseEvent.case_id == case.id, CaseEvent.kind == "task_completed").order_by(CaseEvent.id.desc()).limit(3)))
     return render_template(
         "inbox/task.html", task=task, case=case, form=form, photos=photos, grids=grids, notes=notes,
         held_by_other=task.assignee_id not in (None, current_user.id),
-        departments=[(code, words.department(code)) for code in DEPARTMENTS],
-        handler_roles=HANDLER_ROLES,
+        choices=form_choices(words, ROLES, grids),
         alarm=alarm_of_case(case.id) if case.device_id is not None else None), status

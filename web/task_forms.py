@@ -1,64 +1,32 @@
-"""The task forms of the pages: each form of ``forms.tasks`` with CSRF protection (FlaskForm),
-so the pages and the API check a task's data by the very same rules; and the photos a
-disposal brings along."""
+"""The task forms of the pages: the JSON-Schema forms of ``forms.tasks`` (declared in
+``bpmn/forms/``), so the pages, the API and the CLI check a task's data by the very same rules;
+the lists a form's choices come from; and the photos a disposal brings along. CSRF is checked
+for every posted page form by the app's CSRFProtect."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from forms.tasks import (
-    AcceptForm,
-    CloseForm,
-    DispatchForm,
-    DisposeForm,
-    EscalateForm,
-    FeedbackForm,
-    VerifyForm,
-)
+from forms.tasks import TaskForm, empty_form, task_form
+from handlers.departments import DEPARTMENTS, HANDLER_ROLES
 from handlers.photos import PhotoRejected, store_photo
 from models import Case, User, transaction
 
-
-class WebAccept(FlaskForm, AcceptForm):
-    pass
-
-
-class WebDispatch(FlaskForm, DispatchForm):
-    pass
-
-
-class WebDispose(FlaskForm, DisposeForm):
-    pass
-
-
-class WebVerify(FlaskForm, VerifyForm):
-    pass
-
-
-class WebFeedback(FlaskForm, FeedbackForm):
-    pass
-
-
-class WebClose(FlaskForm, CloseForm):
-    pass
-
-
-class WebEscalate(FlaskForm, EscalateForm):
-    pass
-
-
-WEB_FORMS: dict[str, type[FlaskForm]] = {
-    "accept": WebAccept, "dispatch": WebDispatch, "dispose": WebDispose, "verify": WebVerify,
-    "feedback": WebFeedback, "close": WebClose, "escalate": WebEscalate,
-}
 MAX_PHOTOS = 9
 
 
-def web_task_form(form_key: str | None, formdata: MultiDict | None = None) -> FlaskForm:
-    """The page form of a task's form key, bound to ``formdata`` (else to the request)."""
-    form_class = WEB_FORMS.get(form_key or "", WebClose)
-    return form_class(formdata=formdata) if formdata is not None else form_class()
+def web_task_form(form_key: str | None, formdata: MultiDict | None = None) -> TaskForm:
+    """The form of a task's form key, bound to ``formdata`` (else empty). Raises UnknownForm."""
+    return task_form(form_key, formdata) if formdata is not None else empty_form(form_key)
+
+
+def form_choices(words, roles: dict, grids: list) -> dict[str, list[tuple[str, str]]]:
+    """(code, label) pairs of each ``x-choices`` list, in the page's language."""
+    return {
+        "departments": [(code, words.department(code)) for code in DEPARTMENTS],
+        "handler_roles": [(role, str(roles.get(role, role))) for role in HANDLER_ROLES],
+        "grids": [(g.code, f"{g.code} {g.name}") for g in grids],
+    }
 
 
 def keep_uploads(files: list[FileStorage], user: User, case: Case) -> tuple[list[str], list[str]]:

@@ -84,6 +84,7 @@ STEP_DATA = {
     "accept": {"accepted": True, "note": "属实"},
     "dispose": {"result": "resolved", "note": "已处理完毕"},
     "verify": {"passed": True, "note": "现场核查通过"},
+    "answer": {"passed": True},
     "close": {"note": "结案"},
 }
 
@@ -106,8 +107,11 @@ def work_until_feedback(ref: str, answer: str = "已处理完毕", steps: int = 
         data = dict(STEP_DATA.get(task.form_key or "", {}))
         if task.form_key == "dispatch":
             data = {"department": case.department or "community_office", "note": "请处理"}
-        if task.bpmn_id in ("dispose", "answer"):
-            data["note"] = answer
+        if task.form_key == "dispose":
+            # The note stays internal; the reply is the field the resident reads.
+            data.update(note=answer, reply=answer)
+        if task.form_key == "answer":
+            data["answer"] = answer
         worker = _worker_for(task)
         if task.form_key == "dispose":
             data["photos"] = stored_photos(worker.account, case=case)

@@ -8,9 +8,10 @@ import time_machine
 from sqlalchemy import select
 
 from extensions import db
+from integrations.resident_progress import answer_of
 from models import Case, Task
-from tests.builders import new_case, open_bpmn_ids, open_task, work
-from workflows import fire_due_timers
+from tests.builders import accept_and_dispatch, new_case, open_bpmn_ids, open_task, work
+from workflows import Invalid, fire_due_timers
 from workflows.tasks import complete_feedback_as_reporter
 
 
@@ -37,7 +38,8 @@ def test_government_service_path_with_answer_sent_back(demo):
     case = work(case, "answer", "dispatcher", passed=False, note="请补充发放时间")
     assert case.status == "handling" and case.rework_count == 1
     case = work(case, "handle", "dept_government", result="resolved", note="下月起发放")
-    case = work(case, "answer", "dispatcher", passed=True, note="您的高龄津贴已批准，下月起发放。")
+    case = work(case, "answer", "dispatcher", passed=True, answer="您的高龄津贴已批准，下月起发放。",
+                note="已核对发放名单")
     assert case.status == "feedback" and open_task(case, "feedback").role == "reporter"
 
     case = complete_feedback_as_reporter(case.ref, {"satisfaction": "basically_satisfied", "comment": "还行"})
@@ -56,7 +58,7 @@ def test_government_service_without_a_reporter_closes_after_the_answer(demo):
     case = new_case("government_service", source="sensor")
     work(case, "accept", "dispatcher", accepted=True)
     work(case, "handle", "dept_government", result="resolved", note="办结")
-    case = work(case, "answer", "dispatcher", passed=True, note="办结")
+    case = work(case, "answer", "dispatcher", passed=True, answer="办结")
     assert case.status == "closed"
 
 
@@ -70,3 +72,34 @@ def test_overdue_handling_is_escalated_to_the_supervisor(demo):
     assert case.escalated and case.status == "handling"
     assert open_bpmn_ids(case) == ["escalate", "handle"]
     assert open_task(case, "escalate").role == "supervisor"
+
+
+def test_the_resident_reads_the_departments_answer_not_the_centres_remark(demo):
+    case = work(gov_case(), "accept", "dispatcher", accepted=True, note="材料齐全")
+    case = work(case, "handle", "dept_government", result="resolved", note="已核对户籍，符合条件")
+    answer = open_task(case, "answer")
+    assert answer.form_key == "answer"
+    # The answer step has a form of its own: approving it without an answer is refused.
+    try:
+        work(case, "answer", "dispatcher", passed=True, note="答复内容准确")
+    except Invalid as exc:
+        assert "answer" in exc.details
+    else:
+        raise AssertionError("an answer step without an answer was accepted")
+    db.session.rollback()
+    case = work(case, "answer", "dispatcher", passed=True, answer="您的高龄津贴已批准，下月起发放。",
+                note="答复内容准确")
+    assert case.status == "feedback"
+    assert answer_of(case) == "您的高龄津贴已批准，下月起发放。"
+
+
+def test_a_grid_workers_internal_note_is_not_published(demo):
+    case = accept_and_dispatch(new_case("manhole_tilt", reporter_name="钱先生", reporter_phone="13812345678"))
+    case = work(case, "dispose", "gw01", result="resolved", note="内部：井盖螺栓缺失，已从仓库领用")
+    case = work(case, "verify", "dispatcher", passed=True, note="现场复核通过")
+    assert case.status == "feedback" and answer_of(case) is None
+    # What the form marks public reaches the resident.
+    case = accept_and_dispatch(new_case("manhole_tilt", reporter_name="钱先生", reporter_phone="13812345678"))
+    case = work(case, "dispose", "gw01", result="resolved", note="内部备注", reply="井盖已扶正加固")
+    case = work(case, "verify", "dispatcher", passed=True, note="现场复核通过")
+    assert answer_of(case) == "井盖已扶正加固"
