@@ -67,6 +67,11 @@ class Settings:
     COMMUNITY_TZ: str = field(default_factory=lambda: _env("COMMUNITY_TZ", "Asia/Shanghai"))
     # Seconds between sweeps for timers whose RQ job was lost.
     TIMER_SWEEP_SECONDS: int = field(default_factory=lambda: int(_env("TIMER_SWEEP_SECONDS", "60")))
+    # Seconds a process trusts its parsed process files before checking the deployment marker
+    # again: a deploy reaches every process (web, workers, ingest) within this time.
+    PROCESS_RELOAD_SECONDS: float = field(default_factory=lambda: float(_env("PROCESS_RELOAD_SECONDS", "2")))
+    # Largest process or decision file accepted by a deploy, in bytes.
+    PROCESS_FILE_MAX_BYTES: int = field(default_factory=lambda: int(_env("PROCESS_FILE_MAX_BYTES", str(2 * 1024 * 1024))))
     # Seconds a grid polygon index is trusted before it is reloaded from the database.
     GRID_CACHE_SECONDS: int = field(default_factory=lambda: int(_env("GRID_CACHE_SECONDS", "30")))
     # Seconds the catalogue (categories, departments, alarm types) is trusted before it is

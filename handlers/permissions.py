@@ -23,6 +23,8 @@ FUNCTIONS: dict[str, str] = {
     "audit.view": "审计日志",
     "data.backup": "数据备份与恢复",
     "catalogue.manage": "事件类别与部门管理",
+    # Deploy process and decision files (BPMN/DMN are code the engine runs: trusted roles only).
+    "processes.deploy": "流程与规则部署",
 }
 
 API_GROUPS: dict[str, str] = {
@@ -30,6 +32,7 @@ API_GROUPS: dict[str, str] = {
     "grids": "网格",
     "devices": "设备与告警",
     "admin": "用户、角色、组织、审计",
+    "processes": "流程与决策表",
 }
 
 STAFF_WORK = ["tasks.work", "cases.open", "cases.view"]
@@ -37,8 +40,8 @@ BUILTIN_ROLES: dict[str, dict] = {
     "admin": {"name": "系统管理员", "functions": list(FUNCTIONS), "api_groups": list(API_GROUPS)},
     "dispatcher": {"name": "受理派遣员", "api_groups": ["cases", "grids", "devices"],
                    "functions": STAFF_WORK + ["board.view", "requests.hotline", "alarms.view"]},
-    "supervisor": {"name": "督办领导", "api_groups": ["cases", "grids", "devices"],
-                   "functions": STAFF_WORK + ["board.view", "reports.view", "alarms.view"]},
+    "supervisor": {"name": "督办领导", "api_groups": ["cases", "grids", "devices", "processes"],
+                   "functions": STAFF_WORK + ["board.view", "reports.view", "alarms.view", "processes.deploy"]},
     "grid_worker": {"name": "网格员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
     "department": {"name": "部门处置人员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
     "resident": {"name": "居民", "api_groups": ["cases"], "functions": ["cases.open"]},

@@ -8,6 +8,7 @@ from models.devices import Device
 from models.org import Grid, OrgUnit
 from models.people import User, user_grids
 from models.photos import Photo
+from models.processes import ProcessFile
 from models.reports import Report
 from models.residents import Address, Open311Client, Open311Token
 from models.webhooks import WebhookDelivery
@@ -19,6 +20,6 @@ __all__ = [
     "Address", "Open311Client", "Open311Token",
     "ApiClient", "AuditEntry", "IpBlock", "Role", "SignInFailures",
     "Alarm", "DeadLetter", "DeviceCommand", "IngestedMessage", "Measurement", "WebhookSubscription",
-    "WebhookDelivery",
+    "WebhookDelivery", "ProcessFile",
     "Category", "Department", "DeviceAlarmType",
 ]

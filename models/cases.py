@@ -26,6 +26,12 @@ class ProcessSpec(db.Model):
     engine_version: Mapped[str] = mapped_column(String(32))
     spec: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # SpiffWorkflow's format of ``spec``: an older one is migrated when the spec is read.
+    serializer_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The deployed file versions it was parsed from ({name: version}) and the file holding
+    # the process: the case page draws the diagram of the case's own version.
+    files: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    source_file: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class Case(db.Model):

@@ -20,7 +20,8 @@ from web.errors import error_response
 
 # The OpenAPI tag of an API view names its group; "meta" (the document itself) is open.
 GROUP_OF_TAG = {"cases": "cases", "tasks": "cases", "photos": "cases", "grids": "grids",
-                "devices": "devices", "alarms": "devices", "admin": "admin"}
+                "devices": "devices", "alarms": "devices", "admin": "admin",
+                "processes": "processes"}
 _blocked_cache: tuple[float, list] = (0.0, [])
 BLOCK_CACHE_SECONDS = 5
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from functools import partial
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from extensions import db
 from handlers.alarms import alarm_of_case
 from handlers.categories import CATEGORIES
-from models import CaseEvent, Grid, OrgUnit, Photo, Task, User
+from models import CaseEvent, Grid, OrgUnit, Photo, Task, User, transaction
 from web.access import caller_scope, requires
 from web.case_labels import (
     ESCALATION_ACTIONS,
@@ -38,7 +38,8 @@ from web.case_queries import (
     status_counts,
 )
 from workflows.cases import case_by_ref
-from workflows.specs import BPMN_DIR
+from workflows.deployments import case_diagram as case_diagram_of
+from workflows.deployments import deployed_files
 from workflows.tasks import eligibility_problem
 
 case_pages_bp = Blueprint("case_pages", __name__)
@@ -117,24 +118,36 @@ def _event_facts(event: CaseEvent, words: PageWords) -> list[tuple[str, str]]:
     return [(str(name), str(value)) for name, value in facts]
 
 
-_diagram_files: dict[str, str] = {}
-
-
 @case_pages_bp.get("/cases/process/<process_id>.bpmn")
 @login_required
 @requires("cases.view")
 def diagram(process_id: str):
-    """The BPMN file holding a process, for the diagram viewer of the case page."""
+    """The deployed BPMN file holding a process now (its current version)."""
     if not _PROCESS_ID.match(process_id):
         abort(404)
-    path = _diagram_files.get(process_id)
-    if path is None:
-        marker = f'<bpmn:process id="{process_id}"'
-        path = next((str(p) for p in sorted(BPMN_DIR.glob("*.bpmn")) if marker in p.read_text("utf-8")), None)
-        if path is None:
-            abort(404)
-        _diagram_files[process_id] = path
-    return send_file(path, mimetype="application/xml", max_age=300)
+    marker = f'<bpmn:process id="{process_id}"'
+    with transaction():  # the files of bpmn/ are deployed on first use
+        xml = next((row.xml for row in deployed_files() if row.name.endswith(".bpmn") and marker in row.xml), None)
+    if xml is None:
+        abort(404)
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=60"})
+
+
+@case_pages_bp.get("/cases/<ref>/diagram.bpmn")
+@login_required
+@requires("cases.view")
+def case_diagram(ref: str):
+    """The BPMN file of the version the case runs on, for the diagram viewer of its page: a
+    case opened before a deploy is drawn as it runs, not as the next case will."""
+    case = case_by_ref(ref[:32])
+    if case is None or not caller_scope().covers_case(case):
+        abort(404)
+    with transaction():
+        xml, row = case_diagram_of(case)
+    headers = {"Cache-Control": "private, max-age=300"}
+    if row is not None:
+        headers["X-Process-Version"] = f"{row.name} {row.version}"
+    return Response(xml, mimetype="application/xml", headers=headers)
 
 
 # --- the board -------------------------------------------------------------------------------

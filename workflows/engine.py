@@ -6,20 +6,25 @@ and referenced by its file hash (see ``workflows.specs``).
 from __future__ import annotations
 
 import json
-from copy import copy
+from copy import copy, deepcopy
 from functools import lru_cache
+from importlib.metadata import version as package_version
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from handlers.sla import SCRIPT_FUNCTIONS
 
-ENGINE_VERSION = "SpiffWorkflow 3.2.0"
+# What wrote a case's state, read from the installed package (never typed by hand).
+ENGINE_VERSION = f"SpiffWorkflow {package_version('SpiffWorkflow')}"
+# The parts of a whole-workflow dict that are the spec; the rest is the instance state.
+SPEC_KEYS = ("spec", "subprocess_specs")
 
 
 @lru_cache(maxsize=4096)
@@ -81,12 +86,76 @@ def dump_state(workflow: BpmnWorkflow) -> str:
         registry._encoder_mode = False
 
 
-def load_state(state: str, spec, subprocess_specs, serializer_version: str) -> BpmnWorkflow:
+class MigrationError(Exception):
+    """A stored state or spec is in a serializer format this library cannot upgrade."""
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def migrate_workflow_dict(dct: dict, from_version: str, to_version: str = SERIALIZER_VERSION) -> list[str]:
+    """Upgrade a whole-workflow dict (spec and instance together, as SpiffWorkflow's migrations
+    read both) from ``from_version`` to ``to_version`` in place; returns the versions stepped from.
+
+    SpiffWorkflow's own ``migrate`` runs one entry of its table, and some entries do not chain to
+    the next (1.2 stops at 1.3, 1.3 at 1.4): each step here lands where its function leaves the
+    dict, or at the next known version, whichever is later, and the loop goes on from there."""
+    steps, current = [], from_version
+    known = sorted(MIGRATIONS, key=_version_key)
+    while _version_key(current) < _version_key(to_version):
+        migration = MIGRATIONS.get(current)
+        if migration is None:
+            raise MigrationError(f"no migration from serializer format {current} (this library writes "
+                                 f"{SERIALIZER_VERSION})")
+        dct.pop("VERSION", None)
+        try:
+            migration(dct)
+        except (KeyError, NameError, TypeError) as exc:
+            raise MigrationError(f"migrating from serializer format {current} failed: {exc!r}") from exc
+        later = [v for v in known if _version_key(v) > _version_key(current)]
+        landed = max([dct.pop("VERSION", current), later[0] if later else SERIALIZER_VERSION], key=_version_key)
+        steps.append(current)
+        current = landed
+    if current != to_version:
+        raise MigrationError(f"format {from_version} migrates to {current}, not {to_version}")
+    return steps
+
+
+def _instance_frame() -> dict:
+    """An instance with no tasks: lets a spec alone go through the workflow migrations."""
+    return {"tasks": {}, "subprocesses": {}, "root": None, "data": {}, "typename": "BpmnWorkflow",
+            "bpmn_events": [], "correlations": {}, "last_task": None, "success": True, "completed": False}
+
+
+def migrate_spec_dict(spec_dict: dict, from_version: str, to_version: str = SERIALIZER_VERSION) -> dict:
+    """A stored spec (``spec_to_json``'s dict) in ``to_version``'s format."""
+    if from_version == to_version:
+        return spec_dict
+    whole = {**_instance_frame(), **deepcopy(spec_dict)}
+    migrate_workflow_dict(whole, from_version, to_version)
+    return {key: whole[key] for key in SPEC_KEYS}
+
+
+def load_state(state: str, spec, subprocess_specs, serializer_version: str,
+               stored_spec: dict | None = None, spec_version: str | None = None) -> BpmnWorkflow:
+    """Restore a case from its instance state and its parsed spec.
+
+    A state written in an older serializer format is migrated first, together with the spec it
+    ran on (``stored_spec``, the stored dict in ``spec_version``'s format): SpiffWorkflow's
+    migrations read and change both. Raises MigrationError when there is no path."""
     dct = json.loads(state)
     if serializer_version != SERIALIZER_VERSION:
-        # Stored by an older library: let SpiffWorkflow migrate the instance first.
-        dct[SERIALIZER.VERSION_KEY] = serializer_version
-        SERIALIZER.migrate(dct)
+        if stored_spec is None:
+            raise MigrationError(f"a state in format {serializer_version} needs its stored spec to migrate")
+        spec_version = spec_version or serializer_version
+        if _version_key(spec_version) > _version_key(serializer_version):
+            # A spec is stored no later than the first state of a case; newer cannot happen
+            # unless written by hand: taken as it is.
+            spec_version = serializer_version
+        whole = {**dct, **migrate_spec_dict(stored_spec, spec_version, serializer_version)}
+        migrate_workflow_dict(whole, serializer_version)
+        dct = {key: value for key, value in whole.items() if key not in SPEC_KEYS}
     workflow = SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = SCRIPT_ENGINE
     return workflow
@@ -100,12 +169,14 @@ def spec_to_json(spec, subprocess_specs) -> str:
     })
 
 
-def spec_from_json(text: str):
-    dct = json.loads(text)
+def spec_from_json(text: str, serializer_version: str = SERIALIZER_VERSION):
+    """The spec objects of a stored spec, migrated first when written in an older format."""
+    dct = migrate_spec_dict(json.loads(text), serializer_version)
     registry = SERIALIZER.registry
     spec = registry.restore(dct["spec"])
     subprocess_specs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
     return spec, subprocess_specs
 
 
-__all__ = ["ENGINE_VERSION", "SERIALIZER_VERSION", "dump_state", "load_state", "new_workflow"]
+__all__ = ["ENGINE_VERSION", "SERIALIZER_VERSION", "MigrationError", "dump_state", "load_state",
+           "migrate_workflow_dict", "new_workflow"]

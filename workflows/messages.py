@@ -5,10 +5,9 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from models import transaction
-from workflows.engine import load_state
 from workflows.locking import lock_case, open_task_rows
 from workflows.runtime import Actor, EngineRun, record, sync_case
-from workflows.specs import spec_for_case
+from workflows.specs import restore_case_workflow
 
 
 def deliver_message(case_id: int, name: str, payload: dict, actor: Actor) -> bool:
@@ -22,8 +21,7 @@ def deliver_message(case_id: int, name: str, payload: dict, actor: Actor) -> boo
         if case.closed_at is not None:
             record(case, "message_ignored", actor, data={"message": name, **payload})
             return False
-        loaded = spec_for_case(case.process_id, case.spec_hash)
-        workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs, case.serializer_version)
+        workflow = restore_case_workflow(case)
         waiting = any(
             event.name == name and event.event_type.endswith("MessageEventDefinition")
             for event in workflow.waiting_events()

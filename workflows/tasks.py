@@ -8,15 +8,14 @@ from sqlalchemy import false, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
-from forms.tasks import UnknownForm, task_form
+from forms.tasks import task_form
 from handlers.scopes import scope_of_user
 from models import Case, Photo, Task, User, transaction, utcnow
 from workflows.cases import case_by_ref, grid_by_code
-from workflows.engine import load_state
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.locking import lock_task
 from workflows.runtime import Actor, EngineRun, record, sync_case
-from workflows.specs import spec_for_case
+from workflows.specs import restore_case_workflow
 
 # The resident who reported a case, proven by tracking number and phone rather than an account.
 REPORTER = Actor(label="reporter")
@@ -117,24 +116,15 @@ def _complete(task_id: int, data: dict, actor: Actor, check, expected_version: i
             if expected_version is not None and expected_version != case.version:
                 raise Conflict(f"case {case.ref} changed (version {case.version}, you had "
                                f"{expected_version}): reload it")
-            try:
-                form = task_form(task.form_key, data)
-            except UnknownForm as exc:
-                # The process names a form nobody declared: lint refuses such a file.
-                raise Invalid(f"task {task_id} has no usable form: {exc}") from None
+            form = task_form(task.form_key, data)
             if not form.validate():
                 errors = {name: "; ".join(msgs) for name, msgs in form.errors.items()}
-                if form.form_errors:
-                    errors["data"] = "; ".join(form.form_errors)
                 raise Invalid("the task data is not valid: " + "; ".join(
                     f"{k}: {v}" for k, v in errors.items()), details=errors)
             values = form.task_data()
-            public = form.public_data()
             attach_cited_photos(case, values, actor.user_id)
             _apply_grid_choice(case, values)
-            loaded = spec_for_case(case.process_id, case.spec_hash)
-            workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs,
-                                  case.serializer_version)
+            workflow = restore_case_workflow(case)
             spiff_task = workflow.get_task_from_id(UUID(task.engine_task_id))
             if spiff_task.state != TaskState.READY:
                 raise Conflict(f"task {task_id} is no longer ready: reload the case")
@@ -144,10 +134,8 @@ def _complete(task_id: int, data: dict, actor: Actor, check, expected_version: i
             run.run(workflow)
             task.status, task.completed_at, task.completed_by_id = "done", utcnow(), actor.user_id
             task.assignee_id = task.assignee_id or actor.user_id
-            # What the resident may read of this step travels with the event, as the form
-            # declared it (``x-public``): the tracking page shows nothing else.
             record(case, "task_completed", actor, task=task,
-                   data={"bpmn_id": task.bpmn_id, **values, "public": public})
+                   data={"bpmn_id": task.bpmn_id, **values})
             sync_case(case, workflow, actor, run, open_rows)
     except StaleDataError:
         raise Conflict("the case was changed by someone else at the same time: reload it") from None

@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from extensions import db, redis
 from models import Case, transaction, utcnow
-from workflows.engine import load_state
 from workflows.locking import lock_case, open_task_rows
 from workflows.runtime import Actor, EngineRun, sync_case
-from workflows.specs import spec_for_case
+from workflows.specs import restore_case_workflow
 
 log = logging.getLogger(__name__)
 TIMER = Actor(label="timer")
@@ -40,8 +39,7 @@ def fire_due_timers(case_id: int) -> bool:
         case = lock_case(case_id)
         if case.next_timer_at is None or case.next_timer_at > utcnow():
             return False
-        loaded = spec_for_case(case.process_id, case.spec_hash)
-        workflow = load_state(case.state, loaded.spec, loaded.subprocess_specs, case.serializer_version)
+        workflow = restore_case_workflow(case)
         run = EngineRun()
         # A fired boundary timer becomes READY on refresh and runs on the next engine pass.
         for _ in range(2):

@@ -24,6 +24,7 @@ STAFF = {"gw01", "dept_property", "dispatcher", "supervisor", "admin"}
 BOARD = {"dispatcher", "supervisor", "admin"}
 REPORTS = {"supervisor", "admin"}
 ADMIN = {"admin"}
+PROCESS_ADMINS = {"supervisor", "admin"}  # processes.deploy
 CASES_API = SIGNED_IN  # residents report and read their own cases
 DEVICES_API = BOARD
 NOBODY: set[str] = set()  # keys of devices or Open311 clients, not people
@@ -31,10 +32,11 @@ NOBODY: set[str] = set()  # keys of devices or Open311 clients, not people
 POLICY: dict[str, set[str]] = {
     "auth.login": EVERYONE, "auth.home": EVERYONE, "auth.logout": SIGNED_IN,
     "admin.home": ADMIN, "admin.users": ADMIN, "admin.edit_user": ADMIN, "admin.roles": ADMIN,
-    "admin.audit": ADMIN,
+    "admin.audit": ADMIN, "admin.categories_page": ADMIN, "admin.change_category_page": ADMIN,
+    "admin.departments_page": ADMIN, "admin.change_department_page": ADMIN,
     "inbox.inbox": STAFF, "inbox.task_page": STAFF, "inbox.claim": STAFF, "inbox.unclaim": STAFF,
     "inbox.updates": STAFF,
-    "case_pages.show": STAFF, "case_pages.diagram": STAFF, "case_pages.board": BOARD,
+    "case_pages.show": STAFF, "case_pages.diagram": STAFF, "case_pages.case_diagram": STAFF, "case_pages.board": BOARD,
     "reports.index": REPORTS, "reports.build": REPORTS, "reports.status": REPORTS, "reports.download": REPORTS,
     "requests.pick_type": EVERYONE, "requests.new_request": EVERYONE, "requests.submitted": EVERYONE,
     "requests.track": EVERYONE, "requests.show": EVERYONE, "requests.rate": EVERYONE,
@@ -43,7 +45,9 @@ POLICY: dict[str, set[str]] = {
     "open311.list_requests": EVERYONE, "open311.show_request": EVERYONE, "open311.show_token": EVERYONE,
     "open311.create_request": NOBODY, "open311.unknown": EVERYONE,
     "photos.show_photo": STAFF,
-    "api.openapi_document": EVERYONE, "api.list_categories": CASES_API,
+    "api.openapi_document": EVERYONE, "api.list_categories": CASES_API, "api.list_departments": CASES_API,
+    "api.create_category": ADMIN, "api.patch_category": ADMIN, "api.create_department": ADMIN,
+    "api.patch_department": ADMIN,
     "api.create_case": CASES_API, "api.show_case": CASES_API, "api.list_tasks": CASES_API,
     "api.claim": CASES_API, "api.unclaim": CASES_API, "api.complete": CASES_API, "api.upload_photo": CASES_API,
     "api.list_grids": STAFF, "api.put_grid": ADMIN, "api.remove_grid": ADMIN, "api.import_grids": ADMIN,
@@ -62,6 +66,8 @@ POLICY: dict[str, set[str]] = {
     "api.list_clients": ADMIN, "api.create_client": ADMIN, "api.revoke_client": ADMIN,
     "api.list_ip_blocks": ADMIN, "api.block_ip": ADMIN, "api.unblock_ip": ADMIN, "api.api_stats": ADMIN,
     "api.search_audit": ADMIN,
+    "api.list_processes": PROCESS_ADMINS, "api.show_process_file": PROCESS_ADMINS,
+    "api.deploy_process_file": PROCESS_ADMINS,
 }
 SAMPLES = {"ref": "NOPE", "code": "ZZ-99", "account": "nobody", "photo_id": "0" * 32, "variant": "thumb",
            "process_id": "grid_case", "token": "nope", "format": "json"}

@@ -21,7 +21,7 @@ def test_case_page_shows_facts_timeline_photos_map_and_diagram(sign_in, disposin
     client = sign_in("gw01")
     html = page(client.get(f"/cases/{disposing_case.ref}", headers=PAGE))
     for shown in ("井盖倾斜", "锦绣路3幢门口", "JX-01 锦绣社区第1网格", "核查中", "处置记录", "已扶正井盖",
-                  "处置结果", "已解决", "/thumb", 'id="case-map-data"', '"own": true', "grid_case.bpmn",
+                  "处置结果", "已解决", "/thumb", 'id="case-map-data"', '"own": true', "/diagram.bpmn",
                   "&#34;verify&#34;", "leaflet.js", "bpmn-navigated-viewer"):
         assert shown in html, shown
     diagram = client.get("/cases/process/grid_case.bpmn")

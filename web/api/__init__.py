@@ -113,5 +113,6 @@ from web.api import (  # noqa: E402,F401
     cases,
     devices,
     grids,
+    processes,
     tasks,
 )

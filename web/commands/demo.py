@@ -14,6 +14,7 @@ from integrations.broker_files import mosquitto_hash
 from models import Device, Grid, OrgUnit, User, transaction
 from models.devices import DEVICE_KINDS
 from web.commands.demo_residents import DEMO_OPEN311_KEY, add_demo_residents
+from workflows.specs import deploy_shipped_files
 
 DEMO_PASSWORD = "demo1234"
 # Two communities side by side, each three grids wide (lon, lat; WGS84).
@@ -51,6 +52,7 @@ def build_demo_community() -> dict:
         return {"created": False}
     password = generate_password_hash(DEMO_PASSWORD)
     with transaction():
+        deploy_shipped_files()  # the process files of bpmn/ as version 1 (if never deployed)
         district = OrgUnit(kind="district", code="xihu", name="西湖区")
         street = OrgUnit(kind="street", code="cuihu", name="翠湖街道", parent=district)
         db.session.add_all([district, street])

@@ -1,0 +1,70 @@
+"""Process and decision files: list the deployment, read a file, deploy a new version.
+
+Only holders of ``processes.deploy`` (administrators and supervisors by default) may call
+these: BPMN scripts and DMN expressions are code the engine runs.
+"""
+from __future__ import annotations
+
+from flask import Response, g, jsonify, request
+
+from models import transaction
+from web.access import requires
+from web.api import BadBody, api_bp
+from web.api.openapi import documented
+from web.audit import audit_entry
+from workflows.deployments import deploy_file, deployed_files, describe, file_version
+
+NAME_HEADER = "X-File-Name"
+
+
+@api_bp.get("/processes")
+@documented("The deployed process and decision files: version, hash, who deployed them and when",
+            tag="processes", errors=(403,))
+@requires("processes.deploy")
+def list_processes():
+    with transaction():  # the files of bpmn/ are deployed on first use
+        items = [describe(row) for row in deployed_files()]
+    return jsonify({"items": items})
+
+
+@api_bp.get("/processes/<name>")
+@documented("The XML of a deployed file (its current version, or ?version=N)", tag="processes",
+            errors=(403, 404), query={"version": "a version number (default: the current one)"})
+@requires("processes.deploy")
+def show_process_file(name: str):
+    version = request.args.get("version", "")
+    if version and not (version.isdigit() and 0 < int(version) < 1_000_000):
+        raise BadBody(400, "bad_version", "version must be a positive whole number")
+    with transaction():
+        row = file_version(name[:128], int(version) if version else None)
+        body, headers = row.xml, {"X-Process-Version": str(row.version), "ETag": f'"{row.sha256}"'}
+    return Response(body, mimetype="application/xml", headers=headers)
+
+
+@api_bp.post("/processes")
+@documented("Check and deploy a new version of a process (.bpmn) or decision (.dmn) file", tag="processes",
+            status=201, errors=(400, 403, 409, 422),
+            query={"name": f"the file name, e.g. routing.dmn (or the {NAME_HEADER} header, or the "
+                           "multipart file's own name)"})
+@requires("processes.deploy")
+def deploy_process_file():
+    """Send the file as the body (Content-Type application/xml) with its name in ``?name=``, or
+    as the multipart field ``file``. The whole set is checked first (XML, parse, lint, every
+    category can start a case, no process of open cases disappears); a refusal is 422 with
+    ``details.problems`` and changes nothing. The next case of every process uses it within
+    seconds; cases in flight finish on their own version. Sending the current bytes again
+    deploys nothing (200)."""
+    upload = request.files.get("file")
+    name = request.args.get("name") or request.headers.get(NAME_HEADER) or (upload.filename if upload else "")
+    data = upload.read() if upload is not None else request.get_data(cache=False)
+    if not name:
+        raise BadBody(422, "invalid", f"name the file: ?name=routing.dmn, the {NAME_HEADER} header, "
+                                      "or a multipart field 'file' with its file name",
+                      {"problems": ["the file name is missing"]})
+    with transaction():
+        deployed = deploy_file(name, data, g.user.account)
+        audit_entry("deploy process file", "ok", target=name[:200],
+                    detail={"file": deployed.file.name, "version": deployed.file.version,
+                            "sha256": deployed.file.sha256, "unchanged": deployed.unchanged})
+        answer = {**describe(deployed.file), "unchanged": deployed.unchanged}
+    return jsonify(answer), 200 if deployed.unchanged else 201
