@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from extensions import db, redis
+from handlers.vocabulary import Role
 from models import Report, User, transaction, utcnow
 from reports.content import collect_report
 from reports.indicators import Indicators
@@ -149,7 +150,7 @@ def build_report(report_id: int, now: datetime | None = None,
 def visible_reports(user: User, limit: int = 100) -> list[Report]:
     """The latest reports of the scopes ``user`` may report on, newest first."""
     query = select(Report).order_by(Report.requested_at.desc(), Report.id.desc()).limit(limit)
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         by_kind: dict[str, list[str]] = {}
         for kind, code, _name in reportable_scopes(user):
             by_kind.setdefault(kind, []).append(code)
@@ -162,6 +163,6 @@ def visible_reports(user: User, limit: int = 100) -> list[Report]:
 
 def may_see(user: User, report: Report) -> bool:
     """Whether ``user`` may see this report (see ``reportable_scopes``)."""
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return True
     return (report.scope_kind, report.scope_code) in {(k, c) for k, c, _ in reportable_scopes(user)}

@@ -12,7 +12,7 @@ from sqlalchemy import DateTime, String, and_, case, cast, func, or_, select, ty
 from sqlalchemy.sql import Select
 
 from extensions import db
-from handlers.vocabulary import CHECKING_STEPS, HANDLING_STEPS, StepKind
+from handlers.vocabulary import CHECKING_STEPS, FINAL_STATUSES, HANDLING_STEPS, CaseStatus, StepKind
 from models import Case, CaseEvent
 from models.base import UTCDateTime
 from reports.indicators import CaseFacts, CheckEvent
@@ -75,7 +75,8 @@ def _checks(window_start: datetime, window_end: datetime, dialect: str):
     ))
 
 
-_STEP_EVENTS = ("opened", "rejected", "closed", "auto_closed")
+# A finished case's last event is named by its final status (workflows.runtime.sync_case).
+_STEP_EVENTS = ("opened", *FINAL_STATUSES)
 _STEP_TASKS = (StepKind.ACCEPT, *HANDLING_STEPS)
 _CHECK_KINDS = ("rework", "escalated")
 _CHECK_TASKS = (*CHECKING_STEPS, StepKind.FEEDBACK)
@@ -93,11 +94,11 @@ def facts_query(grid_ids: list[int], window_start: datetime, window_end: datetim
             _instant(_cases.c.due_at, dialect),
             _first(_events.c.kind == "opened", dialect),
             _first(and_(_completed, _step == StepKind.ACCEPT, accepted.is_(True)), dialect),
-            _first(_events.c.kind == "rejected", dialect),
+            _first(_events.c.kind == CaseStatus.REJECTED, dialect),
             _first(_handed_over, dialect),
             _first(and_(_completed, _step.in_(HANDLING_STEPS)), dialect),
-            _first(_events.c.kind == "closed", dialect),
-            _first(_events.c.kind == "auto_closed", dialect),
+            _first(_events.c.kind == CaseStatus.CLOSED, dialect),
+            _first(_events.c.kind == CaseStatus.AUTO_CLOSED, dialect),
             _checks(window_start, window_end, dialect),
         )
         .select_from(_cases.join(_events, _events.c.case_id == _cases.c.id))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from extensions import db
+from handlers.vocabulary import Role
 from models import Grid, OrgUnit, User, user_grids
 
 SCOPE_KINDS = ("grid", "community", "street")
@@ -70,7 +71,7 @@ def _grid_workers(grid_ids: list[int]) -> dict[int, list[str]]:
     rows = db.session.execute(
         select(user_grids.c.grid_id, User.name)
         .join(User, User.id == user_grids.c.user_id)
-        .where(user_grids.c.grid_id.in_(grid_ids), User.role == "grid_worker", User.active.is_(True))
+        .where(user_grids.c.grid_id.in_(grid_ids), User.role == Role.GRID_WORKER, User.active.is_(True))
         .order_by(User.account)
     ).all()
     workers: dict[int, list[str]] = {}
@@ -117,7 +118,7 @@ def reportable_scopes(user: User) -> list[tuple[str, str, str]]:
         select(OrgUnit.id, OrgUnit.kind, OrgUnit.code, OrgUnit.name, OrgUnit.parent_id)
         .where(OrgUnit.kind.in_(("street", "community"))).order_by(OrgUnit.code)).all()
     grids = db.session.execute(select(Grid.id, Grid.code, Grid.name, Grid.community_id).order_by(Grid.code)).all()
-    mine = None if user.role == "admin" else user.grid_ids
+    mine = None if user.role == Role.ADMIN else user.grid_ids
     by_unit: dict[int, set[int]] = {}
     parent = {u.id: u.parent_id for u in units}
     for g in grids:
@@ -136,4 +137,4 @@ def reportable_scopes(user: User) -> list[tuple[str, str, str]]:
 
 def may_report_on(user: User, scope: Scope) -> bool:
     """Administrators may report on every scope; anyone else on a scope whose grids are all theirs."""
-    return user.role == "admin" or set(scope.grid_ids) <= user.grid_ids
+    return user.role == Role.ADMIN or set(scope.grid_ids) <= user.grid_ids

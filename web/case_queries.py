@@ -17,8 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from extensions import db, redis
 from handlers.scopes import Scope
+from handlers.tasks import workable_tasks_query
 from models import Case, CaseSearch, Grid, Task, User, user_grids, utcnow
-from web.api.tasks import workable_tasks_query
 
 log = logging.getLogger(__name__)
 INBOX_LIMIT = 100

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from extensions import db
+from handlers.tasks import open_tasks_of_case
 from models import Case, Task
 from workflows.errors import NotFound
 
@@ -43,6 +44,5 @@ def lock_task(task_id: int) -> tuple[Task, Case, list[Task]]:
 
 
 def open_task_rows(case_id: int) -> list[Task]:
-    return list(db.session.scalars(
-        select(Task).where(Task.case_id == case_id, Task.status == "open")
-        .order_by(Task.id).execution_options(populate_existing=True)))
+    """The case's open task rows as the database has them now (the case row is locked)."""
+    return open_tasks_of_case(case_id, fresh=True)

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from extensions import db
 from handlers.grids import grid_code
+from handlers.tasks import open_tasks_of_case
 from models import Case, CaseEvent, OrgUnit, Task, User
 
 
@@ -36,8 +37,7 @@ def open_tasks(case: Case) -> list[Task]:
     """The case's open tasks: as the last unit of work left them, or read from the database."""
     if case.open_task_rows is not None:
         return case.open_task_rows
-    return list(db.session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.id)))
+    return open_tasks_of_case(case.id)
 
 
 def case_created(case: Case, tasks: list[Task]) -> dict:

@@ -2,37 +2,16 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from extensions import db
-from models import Case, Grid, Task, utcnow
+from handlers.tasks import workable_tasks_query
+from models import Case, Grid, Task
 from web.api import BadBody, api_bp, parse_body
 from web.api.openapi import documented
 from web.api.present import case_created, open_tasks, tasks_out
 from web.api.schemas import CaseStateOut, CompleteIn, TaskList, TaskOut
 from workflows import claim_task, complete_task, unclaim_task
-
-
-def workable_tasks_query(user, *, mine: bool = False, grid_id: int | None = None,
-                         overdue: bool = False):
-    """Open tasks the user may work: their role, their grids (or their community's
-    unassigned queue), not held by someone else."""
-    roles = [user.role] + (["reporter"] if user.role == "dispatcher" else [])
-    where = [Task.status == "open", Task.role.in_(roles),
-             or_(Task.assignee_id.is_(None), Task.assignee_id == user.id)]
-    place = [Task.grid_id.in_(user.grid_ids or [-1])]
-    if user.community_id is not None:
-        place.append(and_(Task.grid_id.is_(None), Task.community_id == user.community_id))
-    where.append(or_(*place))
-    if user.role == "department":
-        where.append(or_(Task.department.is_(None), Task.department == user.department))
-    if mine:
-        where.append(Task.assignee_id == user.id)
-    if grid_id is not None:
-        where.append(Task.grid_id == grid_id)
-    if overdue:
-        where.append(Task.due_at < utcnow())
-    return select(Task).where(*where).order_by(Task.due_at.is_(None), Task.due_at, Task.id)
 
 
 def _flag(name: str) -> bool:

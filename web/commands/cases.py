@@ -8,9 +8,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from extensions import db
+from handlers.tasks import workable_tasks_query
+from handlers.vocabulary import Source
 from models import Case, User
 from web.api.present import case_created, case_out, open_tasks, tasks_out
-from web.api.tasks import workable_tasks_query
 from workflows import CaseError, claim_task, complete_task, open_case
 from workflows.cases import CaseRequest, case_by_ref
 from workflows.runtime import Actor
@@ -47,7 +48,7 @@ def cases_cli():
 @click.option("--community", help="community code, with --address alone")
 @click.option("--severity")
 @click.option("--description", default="")
-@click.option("--source", default="grid_worker", show_default=True)
+@click.option("--source", default=Source.GRID_WORKER.value, show_default=True)
 @click.option("--account", help="who reports it (default: system)")
 def open_command(category, lat, lon, address, community, severity, description, source, account):
     """Open a case and print its ref, grid, deadline and first tasks."""
