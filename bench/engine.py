@@ -4,6 +4,9 @@
 (2) ``open_case`` through the service layer, on SQLite and on PostgreSQL;
 (3) ``POST /api/v1/cases`` over HTTP (gunicorn, 2 workers, PostgreSQL);
 (4) completing a task over HTTP.
+(2) runs twice on PostgreSQL: as configured (the deployment marker read every
+PROCESS_RELOAD_SECONDS) and with the marker read before every case (0 s): the price of
+picking up a deploy without a restart.
 """
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ def bare_engine_samples() -> list[float]:
     return timed(one, N_ENGINE)
 
 
-def service_samples(database_url: str) -> list[float]:
+def service_samples(database_url: str, reload_seconds: float | None = None) -> list[float]:
     from flask_migrate import upgrade
 
     from extensions import db
@@ -56,7 +59,10 @@ def service_samples(database_url: str) -> list[float]:
     from workflows import open_case
     from workflows.cases import CaseRequest
 
-    app = create_app({"DATABASE_URL": database_url, "QUEUE_PREFIX": f"bench-{uuid.uuid4().hex[:6]}"})
+    overrides = {"DATABASE_URL": database_url, "QUEUE_PREFIX": f"bench-{uuid.uuid4().hex[:6]}"}
+    if reload_seconds is not None:
+        overrides["PROCESS_RELOAD_SECONDS"] = reload_seconds
+    app = create_app(overrides)
     with app.app_context():
         upgrade(revision="heads")
         build_demo_community()
@@ -126,6 +132,8 @@ def main() -> None:
         sqlite = service_samples(f"sqlite:///{tmp}/bench.db")
     with postgres_database("engine") as url:
         postgres = service_samples(url)
+    with postgres_database("marker") as url:
+        every_case = service_samples(url, reload_seconds=0)
     with postgres_database("http") as url:
         http_create, http_complete = http_samples(url)
 
@@ -135,6 +143,7 @@ def main() -> None:
         ("(1) bare SpiffWorkflow create+run+serialize", bare, N_ENGINE),
         ("(2) open_case service, SQLite", sqlite, N_SERVICE),
         ("(2) open_case service, PostgreSQL", postgres, N_SERVICE),
+        ("(2) same, deployment marker read before every case", every_case, N_SERVICE),
         ("(3) POST /api/v1/cases, gunicorn 2w, PostgreSQL", http_create, N_HTTP),
         ("(4) complete task over HTTP, PostgreSQL", http_complete, len(http_complete)),
     ]:

@@ -1,7 +1,7 @@
 """Deploying a process or decision file: checked as a whole set, then stored as a new version.
 
 A deploy is refused, with the list of problems and nothing changed, when the file is not
-well-formed XML, the set does not parse, lint finds problems, or the new set would leave a
+well-formed XML, the set does not parse, lint (``workflows.lint``) finds problems, or the new set would leave a
 category or an open case without its process, or could not start a case of some category.
 Cases in flight are not touched by any deploy: each runs on the spec stored with it.
 """
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from lxml import etree
@@ -24,6 +22,7 @@ from models import Case, ProcessFile, ProcessSpec, after_commit, utcnow
 from models.cases import SEVERITIES
 from workflows.engine import new_workflow
 from workflows.errors import Conflict, Invalid, NotFound
+from workflows.lint import lint_files
 from workflows.specs import (
     SAFE_XML,
     current_files,
@@ -121,18 +120,8 @@ def check_set(files: dict[str, str]) -> list[str]:
 
 
 def _lint(files: dict[str, str]) -> list[str]:
-    """The project's lint (``workflows.lint.lint_files``) over the set, when it is installed."""
-    try:
-        from workflows.lint import lint_files
-    except ImportError:
-        return []
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for name, xml in files.items():
-            path = Path(folder) / name
-            path.write_text(xml, "utf-8")
-            paths.append(path)
-        return [str(problem) for problem in lint_files(paths)]
+    """``flask processes check`` over the set: lanes, step kinds, forms, labels, hit policies, routes."""
+    return [str(problem) for problem in lint_files(files)]
 
 
 def _start_every_category(parsed: dict) -> list[str]:

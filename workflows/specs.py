@@ -17,7 +17,6 @@ from pathlib import Path
 
 from flask import current_app
 from lxml import etree
-from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -32,6 +31,7 @@ from workflows.engine import (
     spec_from_json,
     spec_to_json,
 )
+from workflows.parsing import ProcessFileParser
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 # Who deployed the files shipped in bpmn/ (the initial deployment).
@@ -91,7 +91,7 @@ def parse_files(files: dict[str, str]) -> dict[str, tuple[object, dict, str | No
     """Parse a whole set of files {name: xml} -> {process id: (spec, subprocess specs, file)}.
 
     Raises lxml's XMLSyntaxError or SpiffWorkflow's ValidationException on what does not parse."""
-    parser = SpiffBpmnParser()
+    parser = ProcessFileParser()
     for name in ordered_names(files):
         root = etree.fromstring(files[name].encode("utf-8"), SAFE_XML)
         if name.endswith(".bpmn"):

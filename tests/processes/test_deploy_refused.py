@@ -42,6 +42,11 @@ REFUSED = {
     # Parses, but a case of this category could not start: found before anyone reports one.
     "failing_row": ("routing.dmn", routing_to_property().replace(b'<text>"property"</text>', b'<text>no_such_name</text>'),
                     "a manhole_tilt case of severity"),
+    # What `flask processes check` refuses is refused on deploy: a step that says not what it is.
+    "lint_step_kind": ("grid_case.bpmn", _grid_case('<spiffworkflow:property name="stepKind" value="dispatch" />', ""),
+                       "dispatch: user task declares no step kind"),
+    "lint_unique_overlap": ("routing.dmn", routing_to_property().replace(b'hitPolicy="FIRST"', b'hitPolicy="UNIQUE"', 1),
+                            "hit policy UNIQUE but rows overlap"),
     "decision_removed": ("routing.dmn", _routing('<decision id="routing"', '<decision id="routing_old"'),
                          'No DMN Diagram available with id "routing"'),
 }
