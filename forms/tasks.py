@@ -304,6 +304,12 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def declared_forms(directory: Path = FORMS_DIR) -> dict[str, dict]:
+    """Every declared form's JSON Schema by form key (what the API documents)."""
+    keys = sorted(p.name.removesuffix(".schema.json") for p in directory.glob("*.schema.json"))
+    return {key: load_form(key, directory).schema for key in keys}
+
+
 def public_keys(form_key: str | None) -> tuple[str, ...]:
     """The task-data keys of a form the resident sees; none for an unknown form."""
     try:

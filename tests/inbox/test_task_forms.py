@@ -52,3 +52,11 @@ def test_the_api_checks_the_same_schema_and_names_the_fields(client, auth, demo)
     ok = client.post(f"/api/v1/tasks/{task.id}/complete",
                      json={"data": {"passed": False, "note": "请补充发放时间"}}, headers=headers)
     assert ok.status_code == 200, ok.json
+
+
+def test_the_openapi_document_carries_the_task_forms(client, auth):
+    document = client.get("/api/v1/openapi.json", headers=auth("dispatcher")).json
+    forms = document["x-task-forms"]
+    assert {"accept", "dispatch", "dispose", "verify", "answer", "feedback", "close", "escalate"} <= set(forms)
+    assert forms["answer"]["properties"]["answer"]["x-public"] is True
+    assert "x-public" not in forms["dispose"]["properties"]["note"]

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from flask import Flask
 from pydantic import BaseModel
 
+from forms.tasks import declared_forms
+
 ERROR_SCHEMA = {
     "type": "object", "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"},
@@ -87,6 +89,9 @@ def build_document(app: Flask, prefix: str = "/api/v1") -> dict:
                  "description": "Cases, tasks, grids, devices and alarms of a smart community."},
         "servers": [{"url": "/"}],
         "paths": paths,
+        # The data of POST /tasks/{task_id}/complete follows the form of the task's step: the
+        # JSON Schemas declared next to the processes (bpmn/forms/), by form key.
+        "x-task-forms": declared_forms(),
         "components": {"schemas": components,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

@@ -85,7 +85,8 @@ class TaskList(BaseModel):
 
 
 class CompleteIn(BaseModel):
-    data: dict = Field(default_factory=dict, description="the fields of the task's form")
+    data: dict = Field(default_factory=dict, description="the fields of the task's form: the JSON Schema "
+                       "of its form key, listed under x-task-forms in this document")
     version: int | None = Field(None, description="the case version you saw; 409 when it changed")
 
 
