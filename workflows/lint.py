@@ -138,7 +138,10 @@ def _lint_user_task(name: str, task, forms_dir: Path, outside_lanes: bool) -> li
         problems.append(Problem(name, task_id, "user task declares no form (a 'formKey' property)"))
     else:
         problems += [Problem(name, task_id, text) for text in form_problems(form_key, forms_dir)]
-    if "dueData" in props and not props["dueData"].isidentifier():
+    if "dueData" not in props:
+        problems.append(Problem(name, task_id, "user task declares no deadline (a 'dueData' property "
+                                "naming the data that holds it; empty: no deadline of its own)"))
+    elif props["dueData"] and not props["dueData"].isidentifier():
         problems.append(Problem(name, task_id, f"deadline {props['dueData']!r} is not a data name"))
     if outside_lanes:
         problems.append(Problem(name, task_id, "user task is in no lane, so no role works it"))

@@ -43,7 +43,8 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 GOOD_LANE = '<spiffworkflow:property name="role" value="dispatcher" />'
 GOOD_TASK = ('<spiffworkflow:property name="stepKind" value="accept" />'
              '<spiffworkflow:property name="formKey" value="accept" />'
-             '<spiffworkflow:property name="caseStatus" value="pending_accept" />')
+             '<spiffworkflow:property name="caseStatus" value="pending_accept" />'
+             '<spiffworkflow:property name="dueData" value="accept_due_at" />')
 
 TABLE = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="small_routing_defs" name="routing"
@@ -90,6 +91,9 @@ def test_the_small_files_pass():
      "form 'no_such_form' is not declared"),
     ({"task": GOOD_TASK.replace('value="pending_accept"', 'value="pending_magic"')},
      "case status 'pending_magic' is not in the vocabulary"),
+    ({"task": GOOD_TASK.replace('name="dueData"', 'name="dueDate"')}, "accept: user task declares no deadline"),
+    ({"task": GOOD_TASK.replace('value="accept_due_at"', 'value="in two days"')},
+     "deadline 'in two days' is not a data name"),
     ({"yes_name": ""}, "f_yes: branch out of gateway '受理?' has no label"),
     ({"hit_policy": "UNIQUE"}, "hit policy UNIQUE but rows overlap"),
     ({"last_row": ""}, "category 'complaint', severity 'low' matches no row: the category has no route"),
