@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from handlers.departments import DEPARTMENTS
+from handlers.catalogue import departments
 
 
 class AccountForm(FlaskForm):
@@ -22,7 +22,8 @@ class AccountForm(FlaskForm):
                                                                message="2-64 letters, digits, _ . -")])
     name = StringField("Name", [DataRequired(), Length(max=64)])
     role = SelectField("Role", validators=[DataRequired()])
-    department = SelectField("Department", choices=[("", "")] + list(DEPARTMENTS.items()), validators=[Optional()])
+    department = SelectField("Department", choices=lambda: [("", "")] + [
+        (d.code, d.zh if d.active else f"{d.zh} (停用)") for d in departments().values()], validators=[Optional()])
     community = SelectField("Community", validators=[Optional()])
     grids = SelectMultipleField("Grids", validators=[Optional()])
     phone = StringField("Phone", [Optional(), Regexp(r"^[0-9+\- ]{5,20}$", message="digits only")])

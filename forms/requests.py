@@ -4,6 +4,8 @@ Every form carries what happened, where (an address from the community's list, o
 and who to call back; each type adds its own questions. The same classes check the web form
 and Open311 POSTs, and describe Open311 service attributes (``integrations.open311``).
 Values of choices are codes; their labels come in Chinese and English (``pick``).
+Which categories residents are offered, and with which question set, is the catalogue's
+(``handlers.catalogue``): a category added there is on the form at once, no code needed.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from handlers.catalogue import CategoryEntry, resident_categories
 from handlers.crypto import normalize_phone
 
 DESCRIPTION_MAX = 1000
@@ -50,10 +53,6 @@ REPAIR_ITEMS = (
     ("plumbing", "水管、下水", "Water pipes, drains"), ("electrical", "电路、照明", "Wiring, lights"),
     ("door_window", "门窗、门禁", "Doors, windows, entry system"), ("elevator", "电梯", "Lift"),
     ("public_facility", "公共设施", "Shared facilities"), ("other", "其他", "Other"),
-)
-HAZARD_KINDS = (
-    ("hazard_report", "安全隐患", "Safety hazard"), ("high_altitude_throwing", "高空抛物", "Objects thrown from height"),
-    ("group_renting", "群租", "Group renting (overcrowded flat)"),
 )
 COMPLAINT_SUBJECTS = (
     ("noise", "噪音扰民", "Noise"), ("environment", "环境卫生", "Litter, hygiene"),
@@ -112,7 +111,15 @@ def _number(raw: str | None, low: float, high: float) -> float | None:
 class RequestForm(Form):
     """The part every request type shares."""
 
-    code: ClassVar[str] = ""
+    # The question set's code (the catalogue's ``form`` of a category).
+    code: ClassVar[str] = "general"
+    # The category a form of one category opens (form_for binds it); None for a form whose
+    # CATEGORY_FIELD chooses among several.
+    CATEGORY_CODE: ClassVar[str | None] = None
+    # What the set asks about, shown under a category's name on the pick page and in Open311.
+    HINT: ClassVar[tuple[str, str]] = ("", "")
+    # The pick page's name of a set choosing among several categories (zh, en).
+    TITLE: ClassVar[tuple[str, str]] = ("", "")
     # Type-specific fields, in order: the Open311 attributes of the type's services.
     ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
     # A field choosing the category among several (hazards), else None.
@@ -141,7 +148,7 @@ class RequestForm(Form):
         self.chosen_place: Place | None = None
 
     def category(self) -> str:
-        return getattr(self, self.CATEGORY_FIELD).data if self.CATEGORY_FIELD else self.code
+        return getattr(self, self.CATEGORY_FIELD).data if self.CATEGORY_FIELD else (self.CATEGORY_CODE or "")
 
     def attributes(self) -> dict[str, str]:
         return {name: (getattr(self, name).data or "").strip() for name in self.ATTRIBUTES
@@ -206,8 +213,21 @@ def _short(label) -> StringField:
     return StringField(label, [Optional(), Length(max=SHORT_MAX, message=_l("Please keep it short."))])
 
 
+def _catalogue_choices(form_code: str):
+    """The active resident categories that use this question set, as a select's choices."""
+    def build() -> list[SelectChoice]:
+        return [SelectChoice("", pick("请选择", "Choose..."))] + [
+            SelectChoice(c.code, pick(c.zh, c.en)) for c in resident_categories() if c.form == form_code]
+    return build
+
+
+class GeneralForm(RequestForm):
+    """The questions every request asks, for a category without a question set of its own."""
+
+
 class RepairForm(RequestForm):
     code = "repair"
+    HINT = ("水电、门窗、电梯、公共设施坏了", "Pipes, wiring, doors, lifts, shared facilities")
     ATTRIBUTES = ("item", "visit_time")
     item = _select(_l("What needs repair"), REPAIR_ITEMS)
     visit_time = _short(_l("When a repairer may come"))
@@ -217,24 +237,31 @@ class HazardForm(RequestForm):
     code = "hazard"
     ATTRIBUTES = ("seen_at",)
     CATEGORY_FIELD = "kind"
-    kind = _select(_l("Kind of hazard"), HAZARD_KINDS)
+    # The form is one entry of the pick page, whatever categories it offers.
+    TITLE = ("隐患上报", "Hazard")
+    HINT = ("安全隐患、高空抛物、群租", "Safety hazards, objects thrown from height, group renting")
+    kind = SelectField(_l("Kind of hazard"), [InputRequired(message=REQUIRED)], choices=_catalogue_choices("hazard"),
+                       invalid_choice_message=_l("Please choose one of the options."))
     seen_at = _short(_l("When you saw it"))
 
 
 class ComplaintForm(RequestForm):
     code = "complaint"
+    HINT = ("噪音、环境、物业服务等", "Noise, hygiene, property service...")
     ATTRIBUTES = ("subject",)
     subject = _select(_l("What it is about"), COMPLAINT_SUBJECTS)
 
 
 class SuggestionForm(RequestForm):
     code = "suggestion"
+    HINT = ("让社区更好的想法", "Ideas to make the community better")
     ATTRIBUTES = ("topic",)
     topic = _select(_l("Topic"), SUGGESTION_TOPICS)
 
 
 class ConsultationForm(RequestForm):
     code = "consultation"
+    HINT = ("政策、物业、社区服务", "Policies, property, community services")
     ATTRIBUTES = ("topic", "reply_by")
     topic = _select(_l("Topic"), CONSULTATION_TOPICS)
     reply_by = _select(_l("How to answer you"), REPLY_CHANNELS, required=False, default="online")
@@ -242,6 +269,7 @@ class ConsultationForm(RequestForm):
 
 class GovernmentServiceForm(RequestForm):
     code = "government_service"
+    HINT = ("证明、补贴、证件等办理申请", "Certificates, allowances, cards")
     ATTRIBUTES = ("item", "applicant")
     item = _select(_l("Service"), GOV_SERVICE_ITEMS)
     applicant = _short(_l("Applicant, if not you"))
@@ -249,19 +277,41 @@ class GovernmentServiceForm(RequestForm):
 
 class VulnerableCareForm(RequestForm):
     code = "vulnerable_care"
+    HINT = ("独居老人、残疾人、留守儿童", "Elderly living alone, people with disabilities, children left behind")
     ATTRIBUTES = ("person", "need")
     person = _select(_l("Who needs care"), CARE_PERSONS)
     need = _select(_l("What is needed"), CARE_NEEDS)
 
 
+QUESTION_SETS: dict[str, type[RequestForm]] = {form.code: form for form in (
+    GeneralForm, RepairForm, HazardForm, ComplaintForm, SuggestionForm, ConsultationForm, GovernmentServiceForm,
+    VulnerableCareForm)}
+_bound: dict[tuple[str, str], type[RequestForm]] = {}
+
+
+def form_for(entry: CategoryEntry) -> type[RequestForm]:
+    """The form that takes requests of this category: its question set, bound to the category
+    unless the set chooses the category itself (hazards)."""
+    questions = QUESTION_SETS.get(entry.form or "", GeneralForm)
+    if questions.CATEGORY_FIELD:
+        return questions
+    key = (questions.code, entry.code)
+    if key not in _bound:
+        _bound[key] = type(f"{questions.__name__}_{entry.code}", (questions,), {"CATEGORY_CODE": entry.code})
+    return _bound[key]
+
+
 @dataclass(frozen=True)
 class RequestType:
+    """An entry of the pick page: one category, or a question set choosing among several."""
+
     code: str
     zh: str
     en: str
     hint_zh: str
     hint_en: str
     form: type[RequestForm]
+    categories: tuple[str, ...]
 
     @property
     def label(self) -> str:
@@ -272,31 +322,29 @@ class RequestType:
         return pick(self.hint_zh, self.hint_en)
 
 
-REQUEST_TYPES: dict[str, RequestType] = {t.code: t for t in (
-    RequestType("repair", "报事报修", "Repair", "水电、门窗、电梯、公共设施坏了",
-                "Pipes, wiring, doors, lifts, shared facilities", RepairForm),
-    RequestType("hazard", "隐患上报", "Hazard", "安全隐患、高空抛物、群租",
-                "Safety hazards, objects thrown from height, group renting", HazardForm),
-    RequestType("complaint", "投诉", "Complaint", "噪音、环境、物业服务等", "Noise, hygiene, property service...",
-                ComplaintForm),
-    RequestType("suggestion", "建议", "Suggestion", "让社区更好的想法", "Ideas to make the community better",
-                SuggestionForm),
-    RequestType("consultation", "咨询", "Question", "政策、物业、社区服务", "Policies, property, community services",
-                ConsultationForm),
-    RequestType("government_service", "政务服务", "Government service", "证明、补贴、证件等办理申请",
-                "Certificates, allowances, cards", GovernmentServiceForm),
-    RequestType("vulnerable_care", "特殊人群关爱", "Care for someone", "独居老人、残疾人、留守儿童",
-                "Elderly living alone, people with disabilities, children left behind", VulnerableCareForm),
-)}
+def request_types() -> dict[str, RequestType]:
+    """What residents may ask for now, in the catalogue's order (read on every call: a
+    category added or retired shows here within seconds)."""
+    types: dict[str, RequestType] = {}
+    for entry in resident_categories():
+        form = form_for(entry)
+        if form.CATEGORY_FIELD:
+            found = types.get(form.code)
+            codes = (found.categories if found else ()) + (entry.code,)
+            types[form.code] = RequestType(form.code, *form.TITLE, *form.HINT, form, codes)
+        else:
+            types[entry.code] = RequestType(entry.code, entry.zh, entry.en, *form.HINT, form, (entry.code,))
+    return types
 
-# Category (= Open311 service code) -> the form that takes it.
-CATEGORY_FORMS: dict[str, type[RequestForm]] = {
-    **{t.form.code: t.form for t in REQUEST_TYPES.values() if t.form.CATEGORY_FIELD is None},
-    **{code: HazardForm for code, _, _ in HAZARD_KINDS},
-}
+
+def category_form(code: str) -> type[RequestForm] | None:
+    """The form taking requests of an active resident category (an Open311 service), or None."""
+    entry = next((c for c in resident_categories() if c.code == code), None)
+    return form_for(entry) if entry is not None else None
+
 
 OPTION_LISTS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "repair.item": REPAIR_ITEMS, "hazard.kind": HAZARD_KINDS, "complaint.subject": COMPLAINT_SUBJECTS,
+    "repair.item": REPAIR_ITEMS, "complaint.subject": COMPLAINT_SUBJECTS,
     "suggestion.topic": SUGGESTION_TOPICS, "consultation.topic": CONSULTATION_TOPICS,
     "consultation.reply_by": REPLY_CHANNELS, "government_service.item": GOV_SERVICE_ITEMS,
     "vulnerable_care.person": CARE_PERSONS, "vulnerable_care.need": CARE_NEEDS,

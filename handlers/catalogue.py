@@ -49,6 +49,8 @@ class CategoryEntry:
     clause: str
     public: bool
     photo_required: bool
+    open311_batch: bool
+    private_details: bool
     form: str | None
     linkage: tuple[str, ...]
     linkage_pattern: str | None
@@ -103,7 +105,8 @@ def snapshot() -> Catalogue:
         catalogue = Catalogue(
             {row.code: CategoryEntry(
                 row.code, row.name_zh, row.name_en, row.family, row.default_severity, row.process_id,
-                row.national_code, row.clause, bool(row.public), bool(row.photo_required), row.form,
+                row.national_code, row.clause, bool(row.public), bool(row.photo_required),
+                bool(row.open311_batch), bool(row.private_details), row.form,
                 tuple(row.linkage or ()), row.linkage_pattern, row.position, bool(row.active))
              for row in categories},
             {row.code: DepartmentEntry(row.code, row.name_zh, row.name_en, row.position, bool(row.active))
@@ -187,8 +190,8 @@ def linkage_of(code: str) -> tuple[tuple[str, ...], str | None]:
 # Writing (the caller's unit of work commits; forget_catalogue after it) -------------------------
 
 CATEGORY_FIELDS = ("name_zh", "name_en", "family", "default_severity", "process", "national_code", "clause",
-                   "public", "photo_required", "form", "linkage", "linkage_pattern", "position", "active",
-                   "alarm_types")
+                   "public", "photo_required", "open311_batch", "private_details", "form", "linkage",
+                   "linkage_pattern", "position", "active", "alarm_types")
 
 
 def _check_category(values: dict, known_processes: set[str], problems: dict[str, str]) -> None:
@@ -235,7 +238,8 @@ def add_category(values: dict, known_processes: set[str]) -> Category:
     _check_category(values, known_processes, problems)
     _refuse(problems)
     row = Category(code=code, name_zh="", name_en="", family=values["family"], clause="", public=False,
-                   photo_required=False, linkage=[], position=1000, active=True)
+                   photo_required=False, open311_batch=False, private_details=False, linkage=[], position=1000,
+                   active=True)
     db.session.add(row)
     _apply_category(row, values)
     return row
@@ -327,7 +331,8 @@ def category_out(entry: CategoryEntry | Category) -> dict:
     return {"code": entry.code, "name_zh": zh, "name_en": en, "zh": zh, "en": en, "family": entry.family,
             "default_severity": entry.default_severity, "process": process,
             "national_code": entry.national_code, "clause": entry.clause, "public": entry.public,
-            "photo_required": entry.photo_required, "form": entry.form, "linkage": linkage,
+            "photo_required": entry.photo_required, "open311_batch": entry.open311_batch,
+            "private_details": entry.private_details, "form": entry.form, "linkage": linkage,
             "linkage_pattern": entry.linkage_pattern, "position": entry.position, "active": entry.active}
 
 

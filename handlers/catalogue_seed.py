@@ -6,6 +6,7 @@ database emptied by the tests; at run time the tables are the one source.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 CATALOGUE_FUNCTION = "catalogue.manage"
@@ -54,6 +55,9 @@ RESIDENT_FORMS = {"repair": (1, "repair"), "hazard_report": (2, "hazard"), "high
                   "group_renting": (4, "hazard"), "complaint": (5, "complaint"), "suggestion": (6, "suggestion"),
                   "consultation": (7, "consultation"), "government_service": (8, "government_service"),
                   "vulnerable_care": (9, "vulnerable_care")}
+# integrations/open311.py's batch services and open311_reads.py's sensitive ones.
+OPEN311_BATCH = {"government_service"}
+PRIVATE_DETAILS = {"government_service", "vulnerable_care", "group_renting", "complaint"}
 # handlers/linkage.py's two dicts, as one.
 LINKAGE = {"fire_smoke": (["unlock", "sound_light"], "fire"), "fire_heat": (["unlock", "sound_light"], "fire"),
            "gas_leak": (["sound_light"], "gas"), "fence_intrusion": (["sound_light"], "intrusion")}
@@ -90,6 +94,22 @@ ALARM_TYPES = [
 ]
 
 
+@dataclass(frozen=True)
+class SeedCategory:
+    """A category of the shipped catalogue (golden tests of the shipped tables read these)."""
+
+    code: str
+    zh: str
+    en: str
+    family: str
+    clause: str
+    default_severity: str
+    process_id: str
+
+
+SEED_CATEGORIES: dict[str, SeedCategory] = {row[0]: SeedCategory(*row) for row in CATEGORIES}
+
+
 def seed_rows(stamp: datetime) -> tuple[list[dict], list[dict], list[dict]]:
     """(category rows, department rows, alarm type rows) as the tables take them."""
     categories = []
@@ -99,7 +119,8 @@ def seed_rows(stamp: datetime) -> tuple[list[dict], list[dict], list[dict]]:
         categories.append({
             "code": code, "name_zh": zh, "name_en": en, "family": family, "default_severity": severity,
             "process_id": process, "national_code": None, "clause": clause, "public": code in RESIDENT_FORMS,
-            "photo_required": False, "form": form, "linkage": list(actions), "linkage_pattern": pattern,
+            "photo_required": False, "open311_batch": code in OPEN311_BATCH,
+            "private_details": code in PRIVATE_DETAILS, "form": form, "linkage": list(actions), "linkage_pattern": pattern,
             "position": position, "active": True, "updated_at": stamp})
     departments = [{"code": code, "name_zh": zh, "name_en": en, "position": index, "active": True,
                     "updated_at": stamp} for index, (code, zh, en) in enumerate(DEPARTMENTS)]

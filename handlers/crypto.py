@@ -27,7 +27,7 @@ from sqlalchemy import exists, or_, select
 
 import keystore
 from extensions import db
-from handlers.departments import HANDLER_ROLES
+from handlers.catalogue import HANDLER_ROLES
 from models import Case, Task, User
 
 PREFIX = "sm4:"

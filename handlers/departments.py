@@ -1,20 +1,28 @@
-"""Departments a case can be dispatched to (the routing table names them)."""
+"""Departments a case can be dispatched to, as a mapping code -> Chinese name: a view of the
+catalogue's active departments (``handlers.catalogue``), read when used, never a copy."""
 from __future__ import annotations
 
-DEPARTMENTS: dict[str, str] = {
-    "property": "物业服务中心",
-    "security": "物业安保",
-    "municipal": "市政设施",
-    "fire": "微型消防站",
-    "elevator": "电梯维保单位",
-    "water": "二次供水单位",
-    "environment": "环保监督",
-    "sanitation": "环卫",
-    "police": "社区警务室",
-    "city_management": "城管",
-    "community_office": "社区居委会",
-    "civil_affairs": "民政",
-    "government": "政务服务中心",
-}
+from collections.abc import Iterator, Mapping
 
-HANDLER_ROLES = ("grid_worker", "department")
+from handlers.catalogue import HANDLER_ROLES, active_departments
+
+__all__ = ["DEPARTMENTS", "HANDLER_ROLES"]
+
+
+class _ActiveDepartments(Mapping[str, str]):
+    """Iterating gives the codes a dispatcher may choose now; a retired one is not among them."""
+
+    def __getitem__(self, code: str) -> str:
+        for department in active_departments():
+            if department.code == code:
+                return department.zh
+        raise KeyError(code)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([department.code for department in active_departments()])
+
+    def __len__(self) -> int:
+        return len(active_departments())
+
+
+DEPARTMENTS: Mapping[str, str] = _ActiveDepartments()

@@ -1,8 +1,9 @@
 """Linkage (联动): what an alarm makes other devices do, published on their ``.../cmd`` topics.
 
-A fire alarm unlocks the door controllers of its building (6.2.1.5 e) and sounds the
-monitoring room's sound and light units (6.2.2.2); gas and fence intrusion sound them too
-(6.2.1.6). Every command is kept in ``device_commands`` and recorded on the alarm's case.
+What a category sets off is the catalogue's (its linkage and pattern columns): a fire alarm
+unlocks the door controllers of its building (6.2.1.5 e) and sounds the monitoring room's sound
+and light units (6.2.2.2); gas and fence intrusion sound them too (6.2.1.6). Every command is
+kept in ``device_commands`` and recorded on the alarm's case.
 Commands carry a ``cmd_id`` that is the same when a command is sent again (after a crash
 between publishing and recording), so a device can ignore the repeat, and a signature the
 device checks before it acts (an unlock above all): HMAC-SHA256 of the command, keyed with the
@@ -25,23 +26,17 @@ from sqlalchemy import select
 
 from extensions import db
 from handlers.broker_account import service_credentials
+from handlers.catalogue import linkage_of
 from models import Alarm, Case, CaseEvent, Device, DeviceCommand, OrgUnit, transaction, utcnow
 
 log = logging.getLogger(__name__)
 PUBLISH_TIMEOUT = 5.0
-# Category -> what it sets off.
-LINKAGE: dict[str, tuple[str, ...]] = {
-    "fire_smoke": ("unlock", "sound_light"),
-    "fire_heat": ("unlock", "sound_light"),
-    "gas_leak": ("sound_light",),
-    "fence_intrusion": ("sound_light",),
-}
-PATTERNS = {"fire_smoke": "fire", "fire_heat": "fire", "gas_leak": "gas", "fence_intrusion": "intrusion"}
 ACTOR = "system:linkage"
 
 
 def needs_linkage(category: str) -> bool:
-    return category in LINKAGE
+    """Whether an alarm of this category sets off commands (the category's linkage column)."""
+    return bool(linkage_of(category)[0])
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,7 @@ def command_signature(payload: dict, key_hash: str | None) -> str:
 def plan_commands(alarm: Alarm, case_ref: str | None) -> list[Command]:
     """The commands an alarm sets off: door controllers of its building, sound/light units of
     its community. Empty when its category has no linkage."""
-    actions = LINKAGE.get(alarm.category, ())
+    actions, pattern = linkage_of(alarm.category)
     source = alarm.device
     community = db.session.get(OrgUnit, source.community_id)
     commands = []
@@ -85,7 +80,7 @@ def plan_commands(alarm: Alarm, case_ref: str | None) -> list[Command]:
                        "source_device": source.code, "building": source.building,
                        "ts": utcnow().isoformat()}
             if action == "sound_light":
-                payload.update(mode="on", pattern=PATTERNS[alarm.category], duration_s=300)
+                payload.update(mode="on", pattern=pattern or alarm.category, duration_s=300)
             payload["sig"] = command_signature(payload, target.key_hash)
             commands.append(Command(target.id, target.code, action,
                                     f"community/{community.code}/{target.kind}/{target.code}/cmd", payload))
@@ -116,7 +111,7 @@ def link_alarm(alarm_id: int) -> list[Command]:
                 device_id=command.device_id, alarm_id=alarm.id, case_id=alarm.case_id,
                 command=command.command, topic=command.topic, payload=command.payload,
                 status="failed" if error else "sent", error=error, sent_at=utcnow()))
-        for action in LINKAGE.get(alarm.category, ()):
+        for action in linkage_of(alarm.category)[0]:
             done = [(c, e) for c, e in results if c.command == action]
             db.session.add(CaseEvent(case_id=alarm.case_id, at=utcnow(), kind="linkage", actor_label=ACTOR,
                                      data={"alarm_id": alarm.id, "command": action,

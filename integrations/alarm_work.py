@@ -23,7 +23,7 @@ from sqlalchemy import select, text, update
 
 from extensions import db, redis
 from handlers.alarms import AlarmHasCase, link_case_to_alarm
-from handlers.categories import category
+from handlers.catalogue import category
 from handlers.linkage import link_alarm
 from integrations.webhooks import Subscriber, active_subscribers, notify_subscribers
 from models import Alarm, Case, Device, transaction, utcnow

@@ -2,9 +2,10 @@
 
 Service codes are our category codes (``repair``, ``high_altitude_throwing``...); their
 attributes are the questions of the resident form of that type, so both channels ask the same.
-``government_service`` is a "batch" service: a POST returns a token at once and a worker opens
-the case (the client reads the service_request_id through ``tokens/{token}``); every other
-service is "realtime" and returns the service_request_id (the case's tracking number).
+The services are the catalogue's active categories shown to residents. One marked
+``open311_batch`` (government_service) is a "batch" service: a POST returns a token at once and
+a worker opens the case (the client reads the service_request_id through ``tokens/{token}``);
+every other service is "realtime" and returns the service_request_id (the case's tracking number).
 
 Errors are ``Open311Error`` (status + description); the web layer writes them as the
 specification says. Reading requests is in ``integrations.open311_reads``.
@@ -23,8 +24,8 @@ from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
 from extensions import db, redis
-from forms.requests import CATEGORY_FORMS, REQUEST_TYPES, Place, RequestForm, pick
-from handlers.categories import CATEGORIES
+from forms.requests import Place, RequestForm, category_form, pick, request_types
+from handlers.catalogue import category, resident_categories
 from handlers.crypto import encrypt_personal, normalize_phone
 from integrations.resident_progress import status_words
 from integrations.resident_requests import ResidentRequest, submit_request
@@ -33,7 +34,6 @@ from workflows import CaseError
 from workflows.runtime import Actor
 
 log = logging.getLogger(__name__)
-BATCH_SERVICES = {"government_service"}
 URL = re.compile(r"^https?://[^\s]{3,490}$")
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([a-z_]{1,32})\](\[\])?$")
 
@@ -50,25 +50,22 @@ class Open311Error(Exception):
 # ---------------------------------------------------------------- services
 
 def form_of(code: str) -> type[RequestForm]:
-    form = CATEGORY_FORMS.get(code)
+    form = category_form(code)
     if form is None:
         raise Open311Error(404, f"service_code {code!r} not found")
     return form
 
 
-def _type_of(form: type[RequestForm]):
-    return next(t for t in REQUEST_TYPES.values() if t.form is form)
-
-
 def services() -> list[dict]:
-    """GET services: one per resident request category."""
+    """GET services: one per active category shown to residents."""
+    types = list(request_types().values())
     items = []
-    for code, form in CATEGORY_FORMS.items():
-        kind, cat = _type_of(form), CATEGORIES[code]
+    for cat in resident_categories():
+        kind = next(t for t in types if cat.code in t.categories)
         items.append({
-            "service_code": code, "service_name": pick(cat.zh, cat.en), "description": kind.hint,
-            "metadata": bool(service_attributes(code)),
-            "type": "batch" if code in BATCH_SERVICES else "realtime",
+            "service_code": cat.code, "service_name": pick(cat.zh, cat.en), "description": kind.hint,
+            "metadata": bool(service_attributes(cat.code)),
+            "type": "batch" if cat.open311_batch else "realtime",
             "keywords": ", ".join(p for p in re.split(r"[、,，]\s*", kind.hint) if p),
             "group": kind.label,
         })
@@ -165,7 +162,7 @@ def _formdata(values: MultiDict, code: str, form_class: type[RequestForm]) -> Mu
     if form_class.CATEGORY_FIELD:
         data[form_class.CATEGORY_FIELD] = code
     name = " ".join(p for p in (_text(values, "first_name", 32), _text(values, "last_name", 32)) if p)
-    data.update({"description": _text(values, "description", 4000) or CATEGORIES[code].zh,
+    data.update({"description": _text(values, "description", 4000) or category(code).zh,
                  "name": name, "phone": _text(values, "phone", 24)})
     return data
 
@@ -191,6 +188,8 @@ def parse_post(values: MultiDict) -> ResidentRequest:
     media_url = _text(values, "media_url", 500)
     if media_url and not URL.match(media_url):
         raise Open311Error(400, "media_url must be an http(s) URL")
+    if not media_url and category(code).photo_required:
+        raise Open311Error(400, "media_url is required: this service needs a photo")
     place = form.chosen_place
     if place.mode == "text":
         community = unit.code if unit is not None and unit.kind == "community" else None
@@ -208,7 +207,7 @@ def parse_post(values: MultiDict) -> ResidentRequest:
 def create_request(client: Open311Client, req: ResidentRequest) -> dict:
     """POST requests: open the case now (realtime) or queue it behind a token (batch)."""
     req.extra["open311_client"] = client.name
-    if req.category in BATCH_SERVICES:
+    if category(req.category).open311_batch:
         return _queue_request(client, req)
     try:
         case = submit_request(req, Actor(label=f"open311:{client.name}"[:64]))

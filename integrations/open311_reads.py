@@ -15,14 +15,13 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from extensions import db
-from forms.requests import CATEGORY_FORMS, pick
-from handlers.categories import CATEGORIES
+from forms.requests import pick
+from handlers.catalogue import categories
 from integrations.open311 import Open311Error, form_of, jurisdiction
 from integrations.resident_progress import department_label, is_closed, status_words
 from models import Address, Case, CaseEvent, OrgUnit, utcnow
 from workflows.cases import case_by_ref
 
-SENSITIVE_SERVICES = {"government_service", "vulnerable_care", "group_renting", "complaint"}
 WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
 
@@ -96,9 +95,15 @@ def parse_query(args: MultiDict) -> RequestQuery:
     return RequestQuery(codes=codes, start=start, end=end, statuses=statuses, community_ids=communities)
 
 
+def _service_codes() -> list[str]:
+    """Categories whose cases are service requests: shown to residents, retired ones included
+    (their old requests stay readable)."""
+    return [c.code for c in categories().values() if c.public]
+
+
 def find_requests(query: RequestQuery, full: bool = False) -> list[dict]:
     """GET requests: newest first, at most 1000."""
-    stmt = select(Case).where(Case.category.in_(list(CATEGORY_FORMS)))
+    stmt = select(Case).where(Case.category.in_(_service_codes()))
     if query.refs:
         stmt = stmt.where(Case.ref.in_(query.refs))
     else:
@@ -118,7 +123,7 @@ def find_requests(query: RequestQuery, full: bool = False) -> list[dict]:
 def request_by_id(ref: str, full: bool = False) -> dict:
     """GET requests/{id}. Raises 404."""
     case = case_by_ref(ref) if len(ref) <= 32 else None
-    if case is None or case.category not in CATEGORY_FORMS:
+    if case is None or case.category not in _service_codes():
         raise Open311Error(404, f"service_request_id {ref!r} not found")
     return present([case], full)[0]
 
@@ -142,8 +147,8 @@ def present(cases: list[Case], full: bool) -> list[dict]:
 
 
 def _service_request(case: Case, updated: datetime | None, details: dict, buildings: dict, full: bool) -> dict:
-    cat = CATEGORIES[case.category]
-    show_description = full or case.category not in SENSITIVE_SERVICES
+    cat = categories()[case.category]
+    show_description = full or not cat.private_details
     address_id = details.get("address_id")
     # Without a key, an address of the list is given down to its building, never the room.
     address = case.address if full or not address_id else buildings.get(address_id)

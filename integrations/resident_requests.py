@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from extensions import db
 from forms.requests import Place
-from handlers.categories import category as category_of
+from handlers.catalogue import category_for_new_case as category_of
 from handlers.crypto import encrypt_personal, is_encrypted
 from handlers.photos import PhotoRejected, photo_file, store_photo
 from models import Address, Case, CaseEvent, Photo

@@ -34,6 +34,10 @@ class Category(db.Model):
     # Offered on the resident form and as an Open311 service.
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Open311: a POST is answered with a token and the case opened by a worker ("batch").
+    open311_batch: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the resident wrote stays out of public Open311 reads (only a client's key sees it).
+    private_details: Mapped[bool] = mapped_column(Boolean, default=False)
     # The resident form's question set ("repair", "hazard", ...); None: the general questions.
     form: Mapped[str | None] = mapped_column(String(32))
     # Linkage commands an alarm of this category sets off, and the sound/light pattern.

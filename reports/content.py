@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.categories import CATEGORIES
+from handlers.catalogue import category_name
 from models.cases import CASE_SOURCES
 from reports.indicators import CaseFacts, Indicators, RankedGrid, bucket_by_period, measure, rank_grids
 from reports.periods import Period, trend_periods
@@ -93,8 +93,7 @@ def listed_cases(facts: list[CaseFacts], start: datetime, end: datetime, as_of: 
 
 
 def _category_name(code: str) -> str:
-    known = CATEGORIES.get(code)
-    return known.zh if known else code
+    return category_name(code)
 
 
 def _grouped(facts: list[CaseFacts], attribute: str) -> dict[str, list[CaseFacts]]:

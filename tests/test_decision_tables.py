@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
-from handlers.categories import CATEGORIES
+from handlers.catalogue_seed import SEED_CATEGORIES as CATEGORIES
 from workflows.engine import new_workflow
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"

@@ -154,3 +154,7 @@ def audit():
     entries = list(db.session.scalars(query.limit(300)))
     return render_template("admin/audit.html", entries=entries, args=request.args,
                            tz=ZoneInfo(current_app.config["COMMUNITY_TZ"]))
+
+
+# The catalogue page registers its routes on admin_bp.
+from web import admin_catalogue  # noqa: E402,F401

@@ -28,7 +28,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound, RequestEntityTooLarge, TooManyRequests
 
 from extensions import db, limiter
-from forms.requests import REQUEST_TYPES, SATISFACTION, RatingForm, RequestForm, TrackForm, choice_label
+from forms.requests import SATISFACTION, RatingForm, RequestForm, TrackForm, choice_label, request_types
+from handlers.catalogue import category
 from handlers.crypto import normalize_phone, phone_matches
 from handlers.photos import PhotoRejected, photo_file
 from integrations.resident_progress import status_words
@@ -126,7 +127,7 @@ def _forbidden(_exc):
 
 @requests_bp.get("/requests/new")
 def pick_type():
-    return render_template("requests/pick.html", types=REQUEST_TYPES.values(), staff=_is_staff())
+    return render_template("requests/pick.html", types=request_types().values(), staff=_is_staff())
 
 
 def _new_form(kind, formdata=None) -> RequestForm:
@@ -151,6 +152,7 @@ def _render_form(kind, form: RequestForm, status: int = 200, photo_errors=(), pr
         "requests/form.html", kind=kind, form=form, staff=_is_staff(), communities=communities(),
         grid_map=grid_map(), selected=_selected_address(form), photo_errors=list(photo_errors),
         problem=problem, max_photos=MAX_PHOTOS,
+        photo_required=any(category(code).photo_required for code in kind.categories),
     ), status
 
 
@@ -161,9 +163,10 @@ def _uploads() -> list[bytes]:
 @requests_bp.route("/requests/new/<type_code>", methods=["GET", "POST"])
 @limiter.limit(_form_limit, methods=["POST"], exempt_when=_is_staff, key_func=client_address_key)
 def new_request(type_code: str):
-    kind = REQUEST_TYPES.get(type_code)
+    types = request_types()
+    kind = types.get(type_code)
     if kind is None:
-        return render_template("requests/pick.html", types=REQUEST_TYPES.values(), staff=_is_staff(),
+        return render_template("requests/pick.html", types=types.values(), staff=_is_staff(),
                                problem=_("There is no request type %(code)s: choose one below.",
                                          code=type_code[:40])), 404
     if request.method == "GET":
@@ -178,6 +181,8 @@ def new_request(type_code: str):
         return _render_form(kind, form, 422, [_("At most %(n)d photos; choose them again.", n=MAX_PHOTOS)])
     if not valid:
         return _render_form(kind, form, 422, [_("Choose the photos again.")] if uploads else [])
+    if not uploads and category(form.category()).photo_required:
+        return _render_form(kind, form, 422, [_("This kind of request needs a photo: please add one.")])
     try:
         photos = keep_photos(uploads, current_user.id if current_user.is_authenticated else None)
     except PhotoRejected as exc:
@@ -185,7 +190,7 @@ def new_request(type_code: str):
                                                 why=_(str(exc)))])
     staff = _is_staff()
     req = ResidentRequest(
-        category=form.category(), form_code=kind.code, description=form.description.data,
+        category=form.category(), form_code=form.code, description=form.description.data,
         place=form.chosen_place, channel="hotline" if staff else "web",
         source=("grid_worker" if current_user.role == "grid_worker" else "hotline") if staff else "resident",
         attributes=form.attributes(), reporter_name=form.name.data or None,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from extensions import db
-from forms.requests import REQUEST_TYPES, attribute_label, pick
-from handlers.categories import CATEGORIES
+from forms.requests import QUESTION_SETS, attribute_label, pick
+from handlers.catalogue import categories
 from handlers.crypto import decrypt_personal, mask_name, mask_phone
 from integrations.resident_progress import (
     Step,
@@ -101,26 +101,35 @@ class RequestView:
     awaiting_rating: bool
 
 
+def _type_label(questions, cat) -> str:
+    """The pick page's name of the request: its question set's (hazards), else its category's."""
+    if questions is not None and questions.TITLE[0]:
+        return pick(*questions.TITLE)
+    return pick(cat.zh, cat.en) if cat else ""
+
+
 def request_view(case: Case) -> RequestView:
     """Everything the tracking page shows of one request; personal data masked."""
     events = case_events(case)
     details = request_details(case)
-    kind = REQUEST_TYPES.get(details.get("type") or "")
+    questions = QUESTION_SETS.get(details.get("type") or "")
     attributes = []
-    if kind is not None:
-        form = kind.form(contact_required=False)
+    if questions is not None:
+        form = questions(contact_required=False)
         for name, value in (details.get("attributes") or {}).items():
             if hasattr(form, name):
-                attributes.append((str(getattr(form, name).label.text), attribute_label(kind.code, name, value)))
+                attributes.append((str(getattr(form, name).label.text),
+                                   attribute_label(questions.code, name, value)))
     try:
         phone = mask_phone(decrypt_personal(case.reporter_phone)) if case.reporter_phone else ""
     except ValueError:
         phone = "***"
-    cat = CATEGORIES.get(case.category)
+    cat = categories().get(case.category)
     awaiting = db.session.scalar(select(Task.id).where(
         Task.case_id == case.id, Task.role == "reporter", Task.status == "open").limit(1)) is not None
     return RequestView(
-        case=case, type_label=kind.label if kind else "", category_label=pick(cat.zh, cat.en) if cat else case.category,
+        case=case, type_label=_type_label(questions, cat) if details else "",
+        category_label=pick(cat.zh, cat.en) if cat else case.category,
         status=status_words(case.status), steps=timeline(case, events), answer=answer_of(case, events),
         rating=rating_of(events), attributes=attributes,
         photos=list(db.session.scalars(select(Photo).where(Photo.case_id == case.id).order_by(Photo.uploaded_at))),

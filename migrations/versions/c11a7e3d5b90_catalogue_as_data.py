@@ -35,6 +35,8 @@ def upgrade():
         sa.Column("clause", sa.String(32), nullable=False),
         sa.Column("public", sa.Boolean(), nullable=False),
         sa.Column("photo_required", sa.Boolean(), nullable=False),
+        sa.Column("open311_batch", sa.Boolean(), nullable=False),
+        sa.Column("private_details", sa.Boolean(), nullable=False),
         sa.Column("form", sa.String(32), nullable=True),
         sa.Column("linkage", JSON, nullable=False),
         sa.Column("linkage_pattern", sa.String(16), nullable=True),

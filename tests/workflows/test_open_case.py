@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from handlers.categories import CATEGORIES
+from handlers.catalogue_seed import SEED_CATEGORIES as CATEGORIES
 from models import CaseEvent, Grid, ProcessSpec
 from tests.builders import IN_CY02, IN_JX01, OUTSIDE, new_case, open_task
 from workflows import Invalid

@@ -111,6 +111,7 @@ from web.api import (  # noqa: E402,F401
     admin_users,
     alarms,
     cases,
+    catalogue,
     devices,
     grids,
     processes,

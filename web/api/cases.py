@@ -1,14 +1,13 @@
-"""Cases: open one, read one, list the categories."""
+"""Cases: open one, read one (the categories: web.api.catalogue)."""
 from __future__ import annotations
 
 from flask import g, jsonify
 
-from handlers.categories import CATEGORIES
 from web.access import caller_scope
 from web.api import api_bp, parse_body
 from web.api.openapi import documented
 from web.api.present import case_created, case_out, open_tasks
-from web.api.schemas import CaseCreated, CaseIn, CaseOut, CategoryList
+from web.api.schemas import CaseCreated, CaseIn, CaseOut
 from workflows import NotFound, open_case
 from workflows.cases import CaseRequest, case_by_ref
 from workflows.runtime import Actor
@@ -44,12 +43,3 @@ def show_case(ref: str):
     if case is None or not caller_scope().covers_case(case):
         raise NotFound(f"no case {ref}")
     return jsonify(case_out(case))
-
-
-@api_bp.get("/categories")
-@documented("The categories a case can have", response=CategoryList)
-def list_categories():
-    return jsonify({"items": [
-        {"code": c.code, "zh": c.zh, "en": c.en, "family": c.family, "clause": c.clause,
-         "default_severity": c.default_severity} for c in CATEGORIES.values()
-    ]})
