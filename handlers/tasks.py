@@ -46,3 +46,8 @@ def open_rating_task_id(case_id: int) -> int | None:
     return db.session.scalar(select(Task.id).where(
         Task.case_id == case_id, Task.role == Role.REPORTER, Task.status == TaskStatus.OPEN)
         .order_by(Task.id).limit(1))
+
+
+def tasks_of_case(case_id: int) -> list[Task]:
+    """Every task row of a case, open and finished, in the order they were created."""
+    return list(db.session.scalars(select(Task).where(Task.case_id == case_id).order_by(Task.id)))

@@ -30,6 +30,11 @@ class Word(StrEnum):
             return code or ""
 
     @classmethod
+    def lazy_labels(cls) -> dict[str, object]:
+        """{code: label} with labels translated when shown (a table built once at import)."""
+        return {word.value: _LABELS[cls][word] for word in cls}
+
+    @classmethod
     def choices(cls) -> list[tuple[str, str]]:
         """(code, label) pairs for a select field, in declaration order."""
         return [(word.value, word.label) for word in cls]

@@ -6,30 +6,32 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from extensions import db
 from forms.requests import SATISFACTION, choice_label, pick
+from forms.tasks import public_keys
+from handlers.case_events import events_of_case
 from handlers.departments import DEPARTMENTS
+from handlers.vocabulary import CHECKING_STEPS, CaseStatus, StepKind
 from models import Case, CaseEvent
 
+# The statuses in a resident's words (the staff's labels are the vocabulary's).
 STATUS_WORDS = {
-    "open": _l("Received"),
-    "pending_accept": _l("Received, waiting to be accepted"),
-    "pending_dispatch": _l("Accepted, being assigned"),
-    "disposing": _l("Being handled"),
-    "handling": _l("Being handled by the department"),
-    "verifying": _l("Handled, being checked"),
-    "answering": _l("Handled, the answer is being prepared"),
-    "feedback": _l("Done: waiting for your rating"),
-    "closing": _l("Rated, being closed"),
-    "closed": _l("Closed"),
-    "rejected": _l("Not accepted"),
-    "auto_closed": _l("Closed"),
+    CaseStatus.OPEN: _l("Received"),
+    CaseStatus.PENDING_ACCEPT: _l("Received, waiting to be accepted"),
+    CaseStatus.PENDING_DISPATCH: _l("Accepted, being assigned"),
+    CaseStatus.DISPOSING: _l("Being handled"),
+    CaseStatus.HANDLING: _l("Being handled by the department"),
+    CaseStatus.VERIFYING: _l("Handled, being checked"),
+    CaseStatus.ANSWERING: _l("Handled, the answer is being prepared"),
+    CaseStatus.FEEDBACK: _l("Done: waiting for your rating"),
+    CaseStatus.CLOSING: _l("Rated, being closed"),
+    CaseStatus.CLOSED: _l("Closed"),
+    CaseStatus.REJECTED: _l("Not accepted"),
+    CaseStatus.AUTO_CLOSED: _l("Closed"),
 }
 # Statuses after which the handler's answer has been checked and may be shown.
-ANSWERED = {"feedback", "closing", "closed"}
-FINAL_KINDS = {"closed": _l("Closed"), "auto_closed": _l("Closed")}
+ANSWERED = {CaseStatus.FEEDBACK, CaseStatus.CLOSING, CaseStatus.CLOSED}
+FINAL_KINDS = {CaseStatus.CLOSED: _l("Closed"), CaseStatus.AUTO_CLOSED: _l("Closed")}
 
 
 @dataclass(frozen=True)
@@ -53,27 +55,26 @@ def department_label(code: str | None) -> str:
 
 
 def case_events(case: Case) -> list[CaseEvent]:
-    return list(db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)))
+    return events_of_case(case.id)
 
 
-def _task_words(data: dict, case: Case) -> str | None:
-    bpmn_id = data.get("bpmn_id")
-    if bpmn_id == "accept":
+def _task_words(kind: str | None, data: dict, case: Case) -> str | None:
+    """A finished step in a resident's words, by what the step means (its step kind)."""
+    if kind == StepKind.ACCEPT:
         return str(_l("Accepted") if data.get("accepted") else _l("Not accepted"))
-    if bpmn_id == "dispatch":
+    if kind == StepKind.DISPATCH:
         return str(_l("Assigned to %(who)s", who=department_label(data.get("department") or case.department)))
-    if bpmn_id == "dispose":
+    if kind == StepKind.DISPOSE:
         return str(_l("Handled"))
-    if bpmn_id == "handle":
+    if kind == StepKind.HANDLE:
         return str(_l("Handled by %(who)s", who=department_label(case.department)))
-    if bpmn_id == "verify":
+    if kind == StepKind.VERIFY:
         return str(_l("Checked on site") if data.get("verified") else _l("Checked: not resolved yet"))
-    if bpmn_id == "answer":
+    if kind == StepKind.ANSWER:
         return str(_l("Answered") if data.get("verified") else _l("Sent back to the department"))
-    if bpmn_id == "feedback":
+    if kind == StepKind.FEEDBACK:
         return str(_l("Rated: %(rating)s", rating=choice_label(SATISFACTION, data.get("satisfaction"))))
-    if bpmn_id == "escalate":
+    if kind == StepKind.ESCALATE:
         return str(_l("Urged by the supervisor"))
     return None
 
@@ -86,7 +87,7 @@ def timeline(case: Case, events: list[CaseEvent] | None = None) -> list[Step]:
         if event.kind == "opened":
             words = str(_l("Received"))
         elif event.kind == "task_completed":
-            words = _task_words(event.data or {}, case)
+            words = _task_words(event.step_kind, event.data or {}, case)
         elif event.kind == "rework":
             words = str(_l("Sent back to be redone"))
         elif event.kind == "escalated":
@@ -98,36 +99,43 @@ def timeline(case: Case, events: list[CaseEvent] | None = None) -> list[Step]:
     return steps
 
 
+def public_texts(event: CaseEvent) -> list[str]:
+    """The texts of a finished step that its form declares public (``x-public``), as
+    workflows.tasks recorded them; an event recorded without them is read through its form's
+    public fields, so an internal note stays internal whenever it was written."""
+    data = event.data or {}
+    public = data.get("public")
+    if not isinstance(public, dict):
+        keys = public_keys(event.task.form_key) if event.task is not None else ()
+        public = {key: data.get(key) for key in keys}
+    return [v.strip() for v in public.values() if isinstance(v, str) and v.strip()]
+
+
 def answer_of(case: Case, events: list[CaseEvent] | None = None) -> str | None:
-    """The answer to the resident: the reason of a refusal, the department's checked answer
-    (government services) or the handler's note once the result was checked."""
+    """The answer to the resident: the reason of a refusal, or, once the result was checked,
+    the latest public reply (the department's answer, a grid worker's reply to the resident).
+    Never a field the form keeps internal, nor the words of a check that sent the work back."""
     events = events if events is not None else case_events(case)
     for event in reversed(events):
         data = event.data or {}
         if event.kind != "task_completed":
             continue
-        bpmn_id = data.get("bpmn_id")
-        if bpmn_id == "accept" and data.get("accepted") is False:
+        if event.step_kind == StepKind.ACCEPT and data.get("accepted") is False:
+            # The refusal's reason is written for the resident (the accept form says so).
             return data.get("accept_note") or None
         if case.status not in ANSWERED:
             continue
-        if "public" in data:
-            # The step's form declares which of its fields the resident reads (``x-public``).
-            text = next((v for v in data["public"].values() if isinstance(v, str) and v.strip()), None)
-            if text:
-                return text
+        if event.step_kind in CHECKING_STEPS and not data.get("verified"):
             continue
-        # Events recorded before the forms declared their public fields.
-        if bpmn_id == "answer" and data.get("verified"):
-            return data.get("verify_note") or None
-        if bpmn_id == "dispose" and case.process_id != "gov_service":
-            return data.get("dispose_note") or None
+        texts = public_texts(event)
+        if texts:
+            return texts[0]
     return None
 
 
 def rating_of(events: list[CaseEvent]) -> str | None:
     """The resident's last rating (a satisfaction code), if any."""
     for event in reversed(events):
-        if event.kind == "task_completed" and (event.data or {}).get("bpmn_id") == "feedback":
-            return event.data.get("satisfaction")
+        if event.kind == "task_completed" and event.step_kind == StepKind.FEEDBACK:
+            return (event.data or {}).get("satisfaction")
     return None

@@ -12,23 +12,15 @@ from flask_babel import lazy_gettext as _l
 
 from handlers.categories import CATEGORIES
 from handlers.departments import DEPARTMENTS
+from handlers.vocabulary import CaseStatus, Role, Severity, Source, StepKind
 from models import utcnow
 
-STATUSES = {
-    "pending_accept": _l("Waiting to be accepted"), "pending_dispatch": _l("Waiting for dispatch"),
-    "disposing": _l("Being handled"), "handling": _l("Being handled"),
-    "answering": _l("Answer under review"), "verifying": _l("Being verified"),
-    "feedback": _l("Waiting for feedback"), "closing": _l("Being closed"), "closed": _l("Closed"),
-    "rejected": _l("Not accepted"), "auto_closed": _l("Cleared by itself"), "open": _l("Opened"),
-}
-SEVERITIES = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
-ROLES = {"dispatcher": _l("Dispatcher"), "grid_worker": _l("Grid worker"), "department": _l("Department"),
-         "supervisor": _l("Supervisor"), "reporter": _l("Reporter"), "admin": _l("Administrator")}
-SOURCES = {"sensor": _l("Sensor"), "resident": _l("Resident"), "hotline": _l("Hotline"),
-           "grid_worker": _l("Grid worker"), "api": _l("Other system")}
-STEPS = {"accept": _l("Accept"), "dispatch": _l("Dispatch"), "dispose": _l("Handle"),
-         "verify": _l("Verify"), "feedback": _l("Feedback"), "close": _l("Close"),
-         "escalate": _l("Escalation")}
+# The domain's words come from the one vocabulary; the tables below are this area's own.
+STATUSES = CaseStatus.lazy_labels()
+SEVERITIES = Severity.lazy_labels()
+ROLES = Role.lazy_labels()
+SOURCES = Source.lazy_labels()
+STEPS = StepKind.lazy_labels()
 EVENTS = {
     "opened": _l("Case opened"), "task_created": _l("Task created"), "claimed": _l("Claimed"),
     "unclaimed": _l("Handed back"), "task_completed": _l("Task completed"),

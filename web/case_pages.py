@@ -15,8 +15,12 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from extensions import db
 from handlers.alarms import alarm_of_case
+from handlers.case_events import events_of_case
 from handlers.categories import CATEGORIES
-from models import CaseEvent, Grid, OrgUnit, Photo, Task, User, transaction
+from handlers.tasks import tasks_of_case
+from handlers.vocabulary import CaseStatus, TaskStatus
+from integrations.resident_progress import public_texts
+from models import CaseEvent, Grid, OrgUnit, Photo, User, transaction
 from web.access import caller_scope, requires
 from web.case_labels import (
     ESCALATION_ACTIONS,
@@ -44,7 +48,7 @@ from workflows.tasks import eligibility_problem
 
 case_pages_bp = Blueprint("case_pages", __name__)
 case_pages_bp.context_processor(page_helpers)
-NOTE_KEYS = ("accept_note", "dispatch_note", "dispose_note", "verify_note", "feedback_comment",
+NOTE_KEYS = ("accept_note", "dispatch_note", "dispose_note", "verify_note", "answer_note", "feedback_comment",
              "close_note", "escalation_note")
 _PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 
@@ -56,11 +60,10 @@ def show(ref: str):
     case = case_by_ref(ref[:32])
     if case is None or not caller_scope().covers_case(case):
         abort(404)
-    events = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                     .order_by(CaseEvent.at, CaseEvent.id)))
-    tasks = list(db.session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.id)))
+    events = events_of_case(case.id)
+    tasks = tasks_of_case(case.id)
     people = _names({e.actor_id for e in events} | {t.assignee_id for t in tasks})
-    open_tasks = [t for t in tasks if t.status == "open"]
+    open_tasks = [t for t in tasks if t.status == TaskStatus.OPEN]
     # A photo is the case's once cited (workflows.tasks.attach_cited_photos): a page shows
     # only its own case's, whatever an event names.
     photos = list(db.session.scalars(select(Photo).where(Photo.case_id == case.id).order_by(Photo.uploaded_at)))
@@ -73,8 +76,9 @@ def show(ref: str):
         community=db.session.get(OrgUnit, case.community_id),
         grid=next((g for g in grids if g.id == case.grid_id), None),
         map_data=_map_data(case, grids),
+        # Element ids, to mark the steps on the diagram (never to tell what a step means).
         current_steps=sorted({t.bpmn_id for t in open_tasks}),
-        done_steps=sorted({t.bpmn_id for t in tasks if t.status == "done"}),
+        done_steps=sorted({t.bpmn_id for t in tasks if t.status == TaskStatus.DONE}),
         event_facts=partial(_event_facts, words=PageWords()),
         alarm=alarm_of_case(case.id) if case.device_id is not None else None)
 
@@ -115,6 +119,9 @@ def _event_facts(event: CaseEvent, words: PageWords) -> list[tuple[str, str]]:
     if event.kind == "task_created" and data.get("role"):
         facts.append((_l("For"), label(ROLES, data["role"])))
     facts += [(_l("Note"), str(data[k])) for k in NOTE_KEYS if data.get(k)]
+    if event.kind == "task_completed":
+        # What the step's form declares public: what the resident reads.
+        facts += [(_l("Reply to the resident"), text) for text in public_texts(event)]
     return [(str(name), str(value)) for name, value in facts]
 
 
@@ -175,7 +182,7 @@ def _filter_form(grids: list) -> BoardFilterForm:
     words = PageWords()
     form.category.choices = [everything] + sorted(((c, words.category(c)) for c in CATEGORIES),
                                                   key=lambda pair: pair[1])
-    form.status.choices = [everything] + [(code, str(name)) for code, name in STATUSES.items() if code != "open"]
+    form.status.choices = [everything] + [(code, str(name)) for code, name in STATUSES.items() if code != CaseStatus.OPEN]
     return form
 
 

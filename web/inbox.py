@@ -153,7 +153,7 @@ def _version(raw: str | None) -> int | None:
 
 
 def _step(task: Task) -> str:
-    return label(STEPS, task.form_key) or task.name
+    return label(STEPS, task.step_kind) or task.name
 
 
 def _task_view(task: Task, case: Case, form, status: int = 200):

@@ -4,9 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from extensions import db
+from handlers.case_events import events_of_case
 from handlers.grids import grid_code
 from handlers.tasks import open_tasks_of_case
-from models import Case, CaseEvent, OrgUnit, Task, User
+from models import Case, OrgUnit, Task, User
 
 
 def _codes(model, ids) -> dict:
@@ -27,6 +28,7 @@ def tasks_out(tasks: list[Task], refs: dict[int, str] | None = None) -> list[dic
     people = _accounts(t.assignee_id for t in tasks)
     return [{
         "id": t.id, "case_ref": (refs or {}).get(t.case_id), "name": t.name, "bpmn_id": t.bpmn_id,
+        "step_kind": t.step_kind,
         "form_key": t.form_key, "role": t.role, "department": t.department,
         "grid": grid_code(t.grid_id), "assignee": people.get(t.assignee_id),
         "due_at": t.due_at, "created_at": t.created_at,
@@ -47,8 +49,7 @@ def case_created(case: Case, tasks: list[Task]) -> dict:
 
 
 def case_out(case: Case) -> dict:
-    events = list(db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)))
+    events = events_of_case(case.id)
     people = _accounts(e.actor_id for e in events)
     community = _codes(OrgUnit, [case.community_id]).get(case.community_id)
     return {
@@ -61,5 +62,5 @@ def case_out(case: Case) -> dict:
         "closed_at": case.closed_at, "version": case.version,
         "tasks": tasks_out(open_tasks(case), {case.id: case.ref}),
         "events": [{"at": e.at, "kind": e.kind, "actor": people.get(e.actor_id) or e.actor_label,
-                    "task_id": e.task_id, "data": e.data} for e in events],
+                    "task_id": e.task_id, "step_kind": e.step_kind, "data": e.data} for e in events],
     }
