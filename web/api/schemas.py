@@ -31,6 +31,9 @@ class TaskOut(BaseModel):
     case_ref: str | None = None
     name: str
     bpmn_id: str
+    # What the step means (accept, dispatch, dispose, verify, feedback, close, handle, answer,
+    # escalate), as its process file declares it; read this rather than bpmn_id.
+    step_kind: str | None = None
     form_key: str | None
     role: str
     department: str | None
@@ -53,6 +56,7 @@ class EventOut(BaseModel):
     kind: str
     actor: str | None
     task_id: int | None
+    step_kind: str | None = None
     data: dict
 
 
