@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy import case as sa_case
 
 from extensions import db
+from handlers.catalogue import alarm_category
 from handlers.linkage import needs_linkage
 from integrations.directory import DeviceInfo
 from integrations.kinds import Signal, graver
@@ -146,7 +147,9 @@ def _repeat(alarm: _AlarmState, item: SignalAt) -> None:
 
 def _new_alarm(item: SignalAt, now: datetime) -> _AlarmState:
     return _AlarmState(
-        device=item.device, type=item.signal.alarm, category=item.signal.category,
+        device=item.device, type=item.signal.alarm,
+        # The catalogue maps every shipped alarm type; an unmapped one shows as its own code.
+        category=alarm_category(item.device.kind, item.signal.alarm) or item.signal.alarm,
         severity=item.signal.severity, status="active", count=1, first_seen_at=item.at,
         last_seen_at=item.at, detail=item.signal.detail, pending_since=now, changed=True)
 

@@ -23,8 +23,10 @@ def graver(a: str, b: str) -> str:
 
 @dataclass(frozen=True)
 class AlarmType:
+    """An alarm a kind can raise and its base grade; the case category it opens is the
+    catalogue's (``handlers.catalogue.alarm_category``), editable without code."""
+
     code: str
-    category: str
     severity: str
     # (quantity, at least, severity): a reading that makes this alarm graver.
     escalate: tuple[tuple[str, float, str], ...] = ()
@@ -84,7 +86,6 @@ class Signal:
     """One alarm of a device raised (again) or cleared by a message."""
 
     alarm: str
-    category: str
     raised: bool
     severity: str
     detail: dict
@@ -96,18 +97,18 @@ COMMON = (BATTERY, SIGNAL)
 
 KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in [
     KindSpec("manhole_cover", (
-        AlarmType("tilt", "manhole_tilt", "normal"),
-        AlarmType("open", "manhole_open", "high"),
-        AlarmType("fault", "manhole_fault", "low"),
+        AlarmType("tilt", "normal"),
+        AlarmType("open", "high"),
+        AlarmType("fault", "low"),
     ), (Quantity("tilt_deg", "°", 0, 180), *COMMON),
         (Limit("tilt_deg", "tilt", high=15, hysteresis=5, severe_high=45, severe="high"),)),
     KindSpec("street_light", (
-        AlarmType("lamp_fault", "streetlight_lamp_fault", "normal"),
-        AlarmType("terminal_fault", "streetlight_terminal_fault", "normal"),
-        AlarmType("cable_fault", "streetlight_cable_fault", "high"),
+        AlarmType("lamp_fault", "normal"),
+        AlarmType("terminal_fault", "normal"),
+        AlarmType("cable_fault", "high"),
     ), (Quantity("voltage_v", "V", 0, 500), Quantity("current_a", "A", 0, 100),
         Quantity("power_w", "W", 0, 5000), *COMMON)),
-    KindSpec("elevator", (AlarmType("fault", "elevator_fault", "high"),),
+    KindSpec("elevator", (AlarmType("fault", "high"),),
              (Quantity("floor", "", -10, 200), Quantity("speed_mps", "m/s", 0, 20),
               Quantity("load_kg", "kg", 0, 10000), *COMMON),
              codes={"trapped": "urgent", "overspeed": "urgent", "unintended_movement": "urgent",
@@ -115,19 +116,19 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in [
                     "power_failure": "high", "door_fault": "normal", "overheat": "normal",
                     "maintenance_due": "low"}),
     KindSpec("water_tank", (
-        AlarmType("level_low", "water_tank_abnormal", "normal"),
-        AlarmType("level_high", "water_tank_abnormal", "normal"),
-        AlarmType("lid_open", "water_tank_abnormal", "high"),
+        AlarmType("level_low", "normal"),
+        AlarmType("level_high", "normal"),
+        AlarmType("lid_open", "high"),
     ), (Quantity("level_pct", "%", 0, 100), Quantity("water_temp_c", "°C", -10, 100), *COMMON),
         (Limit("level_pct", "level_low", low=20, hysteresis=5, severe_low=10, severe="high"),
          Limit("level_pct", "level_high", high=95, hysteresis=3, severe_high=99.5, severe="high"))),
     # GB 5749-2022 limits for drinking water at the tap.
     KindSpec("water_quality", (
-        AlarmType("turbidity", "water_quality_abnormal", "high"),
-        AlarmType("residual_chlorine", "water_quality_abnormal", "high"),
-        AlarmType("ph", "water_quality_abnormal", "high"),
-        AlarmType("conductivity", "water_quality_abnormal", "normal"),
-        AlarmType("colour", "water_quality_abnormal", "normal"),
+        AlarmType("turbidity", "high"),
+        AlarmType("residual_chlorine", "high"),
+        AlarmType("ph", "high"),
+        AlarmType("conductivity", "normal"),
+        AlarmType("colour", "normal"),
     ), (Quantity("turbidity_ntu", "NTU", 0, 4000), Quantity("chlorine_mg_l", "mg/L", 0, 20),
         Quantity("ph", "", 0, 14), Quantity("conductivity_us_cm", "µS/cm", 0, 20000),
         Quantity("colour_pcu", "PCU", 0, 500), *COMMON),
@@ -137,43 +138,43 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in [
          Limit("ph", "ph", low=6.5, high=8.5, hysteresis=0.1, severe_low=5.5, severe_high=9.5),
          Limit("conductivity_us_cm", "conductivity", high=1000, hysteresis=50, severe_high=2000, severe="high"),
          Limit("colour_pcu", "colour", high=15, hysteresis=2, severe_high=30, severe="high"))),
-    KindSpec("smoke_detector", (AlarmType("smoke", "fire_smoke", "urgent"),),
+    KindSpec("smoke_detector", (AlarmType("smoke", "urgent"),),
              (Quantity("obscuration_pct_m", "%/m", 0, 100), Quantity("temperature_c", "°C", -40, 200), *COMMON)),
-    KindSpec("heat_detector", (AlarmType("heat", "fire_heat", "urgent"),),
+    KindSpec("heat_detector", (AlarmType("heat", "urgent"),),
              (Quantity("temperature_c", "°C", -40, 200), *COMMON),
              (Limit("temperature_c", "heat", high=57, hysteresis=5, severe="urgent"),)),
-    KindSpec("gas_detector", (AlarmType("gas", "gas_leak", "high", escalate=(("lel_pct", 25, "urgent"),)),),
+    KindSpec("gas_detector", (AlarmType("gas", "high", escalate=(("lel_pct", 25, "urgent"),)),),
              (Quantity("lel_pct", "%LEL", 0, 100), *COMMON),
              (Limit("lel_pct", "gas", high=10, hysteresis=2, severe_high=25, severe="urgent"),)),
-    KindSpec("fire_door", (AlarmType("open", "fire_door_open", "normal", escalate=(("open_s", 600, "high"),)),),
+    KindSpec("fire_door", (AlarmType("open", "normal", escalate=(("open_s", 600, "high"),)),),
              (Quantity("open_s", "s", 0, 10**7), *COMMON)),
     # GB 50974: an outdoor hydrant keeps at least 0.10 MPa.
     KindSpec("fire_hydrant", (
-        AlarmType("pressure_low", "hydrant_abnormal", "high"),
-        AlarmType("leak", "hydrant_abnormal", "high"),
-        AlarmType("tamper", "hydrant_abnormal", "normal"),
-        AlarmType("collision", "hydrant_abnormal", "high"),
+        AlarmType("pressure_low", "high"),
+        AlarmType("leak", "high"),
+        AlarmType("tamper", "normal"),
+        AlarmType("collision", "high"),
     ), (Quantity("pressure_mpa", "MPa", 0, 5), Quantity("tilt_deg", "°", 0, 180), *COMMON),
         (Limit("pressure_mpa", "pressure_low", low=0.10, hysteresis=0.02, severe_low=0.05),)),
-    KindSpec("fire_lane", (AlarmType("blocked", "fire_lane_blocked", "high",
+    KindSpec("fire_lane", (AlarmType("blocked", "high",
                                      escalate=(("blocked_s", 900, "urgent"),)),),
              (Quantity("blocked_s", "s", 0, 10**7),)),
-    KindSpec("ebike_camera", (AlarmType("ebike", "ebike_in_building", "high"),),
+    KindSpec("ebike_camera", (AlarmType("ebike", "high"),),
              (Quantity("confidence", "", 0, 1), Quantity("floor", "", -10, 200))),
-    KindSpec("throwing_camera", (AlarmType("throwing", "high_altitude_throwing", "high",
+    KindSpec("throwing_camera", (AlarmType("throwing", "high",
                                            escalate=(("floor", 10, "urgent"),), needs_snapshot=True),),
              (Quantity("confidence", "", 0, 1), Quantity("floor", "", -10, 200))),
     KindSpec("perimeter_fence", (
-        AlarmType("intrusion", "fence_intrusion", "high"),
-        AlarmType("cut", "fence_intrusion", "urgent"),
+        AlarmType("intrusion", "high"),
+        AlarmType("cut", "urgent"),
     ), (Quantity("zone", "", 0, 10**6), *COMMON)),
     # GB 3096 (noise, class 4a daytime), GB 3095 (PM, class 2 daily), gale force 8 (wind).
     KindSpec("environment_station", (
-        AlarmType("noise", "environment_threshold", "normal"),
-        AlarmType("pm25", "environment_threshold", "normal"),
-        AlarmType("pm10", "environment_threshold", "normal"),
-        AlarmType("heat", "environment_threshold", "normal"),
-        AlarmType("wind", "environment_threshold", "normal"),
+        AlarmType("noise", "normal"),
+        AlarmType("pm25", "normal"),
+        AlarmType("pm10", "normal"),
+        AlarmType("heat", "normal"),
+        AlarmType("wind", "normal"),
     ), (Quantity("noise_db", "dB(A)", 0, 160), Quantity("pm25_ug_m3", "µg/m³", 0, 3000),
         Quantity("pm10_ug_m3", "µg/m³", 0, 5000), Quantity("temperature_c", "°C", -60, 70),
         Quantity("humidity_pct", "%", 0, 100), Quantity("pressure_hpa", "hPa", 500, 1100),
@@ -183,13 +184,13 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in [
          Limit("pm10_ug_m3", "pm10", high=150, hysteresis=15, severe_high=250, severe="high"),
          Limit("temperature_c", "heat", high=40, hysteresis=2, severe_high=43, severe="high"),
          Limit("wind_speed_mps", "wind", high=17.2, hysteresis=2, severe_high=24.5, severe="high"))),
-    KindSpec("emergency_button", (AlarmType("pressed", "emergency_call", "urgent"),), COMMON),
-    KindSpec("garbage_bin", (AlarmType("full", "garbage_bin_full", "low"),),
+    KindSpec("emergency_button", (AlarmType("pressed", "urgent"),), COMMON),
+    KindSpec("garbage_bin", (AlarmType("full", "low"),),
              (Quantity("fill_pct", "%", 0, 100), *COMMON),
              (Limit("fill_pct", "full", high=85, hysteresis=25, severe_high=100, severe="normal"),)),
     KindSpec("door_controller", (
-        AlarmType("forced", "door_forced", "high"),
-        AlarmType("held_open", "door_held_open", "normal", escalate=(("open_s", 900, "high"),)),
+        AlarmType("forced", "high"),
+        AlarmType("held_open", "normal", escalate=(("open_s", 900, "high"),)),
     ), (Quantity("open_s", "s", 0, 10**7), *COMMON)),
     # The monitoring room's sound and light unit: it takes commands and sends heartbeats only.
     KindSpec("sound_light_alarm", (), COMMON),
@@ -230,11 +231,11 @@ def interpret(kind: str, event: EventIn) -> list[Signal]:
             known = ", ".join([a.code for a in spec.alarms] + ["reading", "heartbeat"])
             raise Rejected("unknown_type", f"{kind} sends no {event.type!r}; its types: {known}")
         if event.state == "clear":
-            explicit = Signal(alarm.code, alarm.category, False, alarm.severity, detail)
+            explicit = Signal(alarm.code, False, alarm.severity, detail)
         else:
             if alarm.needs_snapshot and not event.snapshot:
                 raise Rejected("invalid_payload", f"snapshot: a {event.type} alarm needs its snapshot reference")
-            explicit = Signal(alarm.code, alarm.category, True, _grade(spec, alarm, event, readings), detail)
+            explicit = Signal(alarm.code, True, _grade(spec, alarm, event, readings), detail)
     elif event.state == "clear":
         raise Rejected("invalid_payload", "state: 'clear' needs the alarm type it clears in 'type'")
     signals = [explicit] if explicit else []
@@ -245,7 +246,7 @@ def interpret(kind: str, event: EventIn) -> list[Signal]:
         verdict = limit.judge(readings[limit.quantity], alarm.severity)
         if verdict is not None:
             raised, severity = verdict
-            signals.append(Signal(alarm.code, alarm.category, raised, severity,
+            signals.append(Signal(alarm.code, raised, severity,
                                   {**detail, "quantity": limit.quantity, "value": readings[limit.quantity]}))
     return signals
 
@@ -283,8 +284,8 @@ def _detail(event: EventIn) -> dict:
 def offline_signal(kind: str, last_seen: str | None) -> Signal:
     """The device_offline alarm of a silent device, graver for life-safety devices."""
     severity = "normal" if kind in LIFE_SAFETY_KINDS else "low"
-    return Signal(OFFLINE, "device_offline", True, severity, {"last_seen_at": last_seen})
+    return Signal(OFFLINE, True, severity, {"last_seen_at": last_seen})
 
 
 def back_online_signal() -> Signal:
-    return Signal(OFFLINE, "device_offline", False, "low", {})
+    return Signal(OFFLINE, False, "low", {})

@@ -7,12 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from integrations.kinds import KINDS, interpret
+from handlers.catalogue import ANY_KIND
+from handlers.catalogue_seed import ALARM_TYPES
+from handlers.catalogue_seed import CATEGORIES as SEED_CATEGORY_ROWS
+from integrations.kinds import KINDS, OFFLINE, interpret
 from integrations.payloads import Rejected, parse_event, parse_status, parse_topic
 from models.devices import DEVICE_KINDS
 from tests.integrations.samples import ALARM_PER_KIND
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+# The shipped catalogue's alarm type -> category (the table's seed; at run time the table decides).
+SEED_ALARM_CATEGORIES = {(kind, alarm): category for kind, alarm, category in ALARM_TYPES}
 
 
 def event(**fields):
@@ -25,7 +30,8 @@ def test_every_device_kind_has_a_schema_and_is_documented_for_device_makers():
     for spec in KINDS.values():
         assert f"{spec.kind}" in docs, spec.kind
         for alarm in spec.alarms:
-            assert f"`{alarm.code}`" in docs and alarm.category in docs, (spec.kind, alarm.code)
+            assert f"`{alarm.code}`" in docs and SEED_ALARM_CATEGORIES[spec.kind, alarm.code] in docs, \
+                (spec.kind, alarm.code)
         for quantity in spec.quantities:
             assert f"`{quantity.name}`" in docs, (spec.kind, quantity.name)
 
@@ -34,7 +40,16 @@ def test_every_device_kind_has_a_schema_and_is_documented_for_device_makers():
 def test_each_kind_raises_its_alarm_with_its_grade(kind):
     fields, alarm, category, severity = ALARM_PER_KIND[kind]
     raised = [s for s in interpret(kind, event(**fields)) if s.raised]
-    assert [(s.alarm, s.category, s.severity) for s in raised][:1] == [(alarm, category, severity)]
+    assert [(s.alarm, SEED_ALARM_CATEGORIES[kind, s.alarm], s.severity) for s in raised][:1] == [
+        (alarm, category, severity)]
+
+
+def test_every_alarm_type_of_every_kind_opens_a_category_of_the_shipped_catalogue():
+    categories = {row[0] for row in SEED_CATEGORY_ROWS}
+    for spec in KINDS.values():
+        for alarm in spec.alarms:
+            assert SEED_ALARM_CATEGORIES.get((spec.kind, alarm.code)) in categories, (spec.kind, alarm.code)
+    assert SEED_ALARM_CATEGORIES[ANY_KIND, OFFLINE] == "device_offline"
 
 
 @pytest.mark.parametrize("readings, expected", [
