@@ -109,10 +109,13 @@ def migrate_workflow_dict(dct: dict, from_version: str, to_version: str = SERIAL
             raise MigrationError(f"no migration from serializer format {current} (this library writes "
                                  f"{SERIALIZER_VERSION})")
         dct.pop("VERSION", None)
+        unset = _hide_unset_defaults(dct)
         try:
             migration(dct)
-        except (KeyError, NameError, TypeError) as exc:
+        except (AttributeError, KeyError, NameError, TypeError) as exc:
             raise MigrationError(f"migrating from serializer format {current} failed: {exc!r}") from exc
+        for task_spec in unset:
+            task_spec.setdefault("default_task_spec", None)
         later = [v for v in known if _version_key(v) > _version_key(current)]
         landed = max([dct.pop("VERSION", current), later[0] if later else SERIALIZER_VERSION], key=_version_key)
         steps.append(current)
@@ -122,17 +125,39 @@ def migrate_workflow_dict(dct: dict, from_version: str, to_version: str = SERIAL
     return steps
 
 
-def _instance_frame() -> dict:
-    """An instance with no tasks: lets a spec alone go through the workflow migrations."""
-    return {"tasks": {}, "subprocesses": {}, "root": None, "data": {}, "typename": "BpmnWorkflow",
-            "bpmn_events": [], "correlations": {}, "last_task": None, "success": True, "completed": False}
+def _hide_unset_defaults(dct: dict) -> list[dict]:
+    """Gateways without a default flow store ``default_task_spec: null``; the 1.2 -> 1.3
+    migration calls ``.replace`` on it whenever the key is there (AttributeError). Hidden
+    during a step and put back after it."""
+    unset = []
+    for spec in [dct.get("spec") or {}, *(dct.get("subprocess_specs") or {}).values()]:
+        for task_spec in spec.get("task_specs", {}).values():
+            if "default_task_spec" in task_spec and task_spec["default_task_spec"] is None:
+                del task_spec["default_task_spec"]
+                unset.append(task_spec)
+    return unset
+
+
+def _instance_frame(version: str) -> dict:
+    """An instance holding only its first task (and, before 1.3, the "Root" task above it):
+    lets a spec alone go through the workflow migrations, which walk the tasks too."""
+    start = {"id": "00000000-0000-4000-8000-000000000002", "parent": None, "children": [], "state": 64,
+             "task_spec": "Start", "triggered": False, "internal_data": {}, "data": {}, "last_state_change": 0}
+    tasks = {start["id"]: start}
+    if _version_key(version) < (1, 3):
+        root = {**start, "id": "00000000-0000-4000-8000-000000000001", "children": [start["id"]], "task_spec": "Root"}
+        start["parent"] = root["id"]
+        tasks[root["id"]] = root
+    return {"tasks": tasks, "subprocesses": {}, "root": next(reversed(tasks)), "data": {},
+            "typename": "BpmnWorkflow", "bpmn_events": [], "correlations": {}, "last_task": None,
+            "success": True, "completed": False}
 
 
 def migrate_spec_dict(spec_dict: dict, from_version: str, to_version: str = SERIALIZER_VERSION) -> dict:
     """A stored spec (``spec_to_json``'s dict) in ``to_version``'s format."""
     if from_version == to_version:
         return spec_dict
-    whole = {**_instance_frame(), **deepcopy(spec_dict)}
+    whole = {**_instance_frame(from_version), **deepcopy(spec_dict)}
     migrate_workflow_dict(whole, from_version, to_version)
     return {key: whole[key] for key in SPEC_KEYS}
 
