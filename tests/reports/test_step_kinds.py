@@ -23,7 +23,9 @@ class GovStory(Story):
         return self._gov(when, "handle", "dept_government", result="resolved", note="已办理")
 
     def answer(self, when: str, passed: bool = True) -> GovStory:
-        return self._gov(when, "answer", "dispatcher", passed=passed, note="您的申请已办结。")
+        # The answer step's own form: the public answer when it is sent, a remark when it goes back.
+        return self._gov(when, "answer", "dispatcher", passed=passed, answer="您的申请已办结。",
+                         note="请补充办理结果")
 
 
 def test_a_government_service_case_counts_in_dispatch_time_disposal_and_rework(demo):
