@@ -23,9 +23,9 @@ class CategoryForm(FlaskForm):
     name_en = StringField(_l("English name"), [DataRequired(), Length(max=128)])
     family = SelectField(_l("Family"), choices=[(f, f) for f in FAMILIES], default="people")
     default_severity = SelectField(_l("Default severity"), choices=[(s, s) for s in SEVERITIES], default="normal")
-    process = SelectField(_l("Process"), validators=[DataRequired()])
+    process_id = SelectField(_l("Process"), validators=[DataRequired()])
     national_code = StringField(_l("National classification code"), [Optional(), Length(max=32)])
-    form = SelectField(_l("Resident form questions"), choices=[("", "—")] + [(f, f) for f in RESIDENT_FORMS],
+    questions = SelectField(_l("Resident form questions"), choices=[("", "—")] + [(f, f) for f in RESIDENT_FORMS],
                        validators=[Optional()])
     public = BooleanField(_l("Shown to residents"))
     photo_required = BooleanField(_l("Photo required"))

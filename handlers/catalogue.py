@@ -194,7 +194,19 @@ CATEGORY_FIELDS = ("name_zh", "name_en", "family", "default_severity", "process"
                    "linkage_pattern", "position", "active", "alarm_types")
 
 
+ALARM_TYPE = re.compile(r"^(\*|[a-z][a-z0-9_]{0,31})\.[a-z][a-z0-9_]{0,31}$")
+# Fields that may be emptied (null); every other one needs a value when given.
+NULLABLE = {"national_code", "form", "linkage_pattern"}
+
+
+def _no_nulls(values: dict, problems: dict[str, str]) -> None:
+    for name, value in values.items():
+        if value is None and name not in NULLABLE:
+            problems[name] = f"{name} must not be null"
+
+
 def _check_category(values: dict, known_processes: set[str], problems: dict[str, str]) -> None:
+    _no_nulls(values, problems)
     for name in ("name_zh", "name_en"):
         if name in values and not (values[name] or "").strip():
             problems[name] = f"{name} must not be empty"
@@ -214,14 +226,18 @@ def _check_category(values: dict, known_processes: set[str], problems: dict[str,
     elif "sound_light" in (values.get("linkage") or ()) and not values.get("linkage_pattern"):
         problems["linkage_pattern"] = "a sound_light linkage needs its pattern"
     for pair in values.get("alarm_types") or ():
-        kind, _, alarm = pair.partition(".")
-        if not kind or not alarm:
+        if not ALARM_TYPE.match(pair):
             problems["alarm_types"] = f"{pair!r}: write an alarm type as kind.type (smoke_detector.smoke)"
+
+
+def _listed(problems: dict[str, str]) -> str:
+    """"field: problem; ..." (each problem says itself what is wrong)."""
+    return "; ".join(text if text.startswith(name) else f"{name}: {text}" for name, text in problems.items())
 
 
 def _refuse(problems: dict[str, str]) -> None:
     if problems:
-        raise Invalid("the category is not valid: " + "; ".join(problems.values()), details=problems)
+        raise Invalid("the category is not valid: " + _listed(problems), details=problems)
 
 
 def add_category(values: dict, known_processes: set[str]) -> Category:
@@ -291,7 +307,7 @@ def add_department(values: dict) -> Department:
         problems["code"] = f"a department {code!r} already exists (rename or retire it instead)"
     _check_department(values, problems, creating=True)
     if problems:
-        raise Invalid("the department is not valid: " + "; ".join(problems.values()), details=problems)
+        raise Invalid("the department is not valid: " + _listed(problems), details=problems)
     row = Department(code=code, name_zh=values["name_zh"].strip(), name_en=values["name_en"].strip(),
                      position=values.get("position", 1000), active=values.get("active", True), updated_at=utcnow())
     db.session.add(row)
@@ -306,7 +322,7 @@ def change_department(code: str, changes: dict) -> Department:
     problems: dict[str, str] = {}
     _check_department(changes, problems, creating=False)
     if problems:
-        raise Invalid("the department is not valid: " + "; ".join(problems.values()), details=problems)
+        raise Invalid("the department is not valid: " + _listed(problems), details=problems)
     for name in ("name_zh", "name_en", "position", "active"):
         if name in changes:
             value = changes[name]
@@ -317,6 +333,7 @@ def change_department(code: str, changes: dict) -> Department:
 
 
 def _check_department(values: dict, problems: dict[str, str], creating: bool) -> None:
+    _no_nulls(values, problems)
     for name in ("name_zh", "name_en"):
         if (creating or name in values) and not (values.get(name) or "").strip():
             problems[name] = f"{name} must not be empty"

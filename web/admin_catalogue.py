@@ -27,7 +27,7 @@ ACTIVE_AFTER = {"retire": False, "restore": True}
 
 def _category_form() -> CategoryForm:
     form = CategoryForm()
-    form.process.choices = [(p, p) for p in sorted(known_processes(set()))]
+    form.process_id.choices = [(p, p) for p in sorted(known_processes(set()))]
     return form
 
 
@@ -50,12 +50,12 @@ def categories_page():
     status = 200
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in (
-            "name_zh", "name_en", "family", "default_severity", "process", "national_code", "public",
-            "photo_required", "form")}
-        values["form"] = values["form"] or None
+            "name_zh", "name_en", "family", "default_severity", "national_code", "public", "photo_required")}
+        values["form"] = form.questions.data or None
+        values["process"] = form.process_id.data
         try:
             with transaction():
-                add_category({"code": form.code.data, **values}, known_processes({form.process.data}))
+                add_category({"code": form.code.data, **values}, known_processes({form.process_id.data}))
             forget_catalogue()
             flash(_("Category added: it is offered at once."))
             return redirect(url_for("admin.categories_page"))
