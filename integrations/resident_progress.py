@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from forms.requests import SATISFACTION, choice_label, pick
 from forms.tasks import public_keys
 from handlers.case_events import events_of_case
-from handlers.departments import DEPARTMENTS
+from handlers.catalogue import departments
 from handlers.vocabulary import CHECKING_STEPS, CaseStatus, StepKind
 from models import Case, CaseEvent
 
@@ -51,7 +51,8 @@ def is_closed(case: Case) -> bool:
 def department_label(code: str | None) -> str:
     if not code:
         return ""
-    return pick(DEPARTMENTS.get(code, code), code.replace("_", " "))
+    found = departments().get(code)
+    return pick(found.zh, found.en) if found else code
 
 
 def case_events(case: Case) -> list[CaseEvent]:

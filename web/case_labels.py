@@ -10,8 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from handlers.categories import CATEGORIES
-from handlers.departments import DEPARTMENTS
+from handlers.catalogue import categories, department_name
 from handlers.vocabulary import CaseStatus, Role, Severity, Source, StepKind
 from models import utcnow
 
@@ -27,13 +26,6 @@ EVENTS = {
     "task_cancelled": _l("Task cancelled"), "rework": _l("Sent back for rework"),
     "escalated": _l("Deadline passed: escalated"), "closed": _l("Closed"), "rejected": _l("Not accepted"),
     "auto_closed": _l("Alarm cleared: closed"), "message": _l("Message received"),
-}
-DEPARTMENTS_EN = {
-    "property": "Property management", "security": "Property security", "municipal": "Municipal facilities",
-    "fire": "Fire station", "elevator": "Elevator maintenance", "water": "Water supply",
-    "environment": "Environment", "sanitation": "Sanitation", "police": "Community police",
-    "city_management": "City management", "community_office": "Community office",
-    "civil_affairs": "Civil affairs", "government": "Government service centre",
 }
 RESULTS = {"resolved": _l("Resolved"), "partially_resolved": _l("Partly resolved"),
            "cannot_resolve": _l("Cannot be resolved")}
@@ -110,7 +102,7 @@ class PageWords:
         return moment.astimezone(self.zone).strftime(pattern) if moment else ""
 
     def category(self, code: str | None) -> str:
-        found = CATEGORIES.get(code or "")
+        found = categories().get(code or "")
         if found is None:
             return code or ""
         return found.zh if self.zh else found.en
@@ -118,7 +110,7 @@ class PageWords:
     def department(self, code: str | None) -> str:
         if not code:
             return ""
-        return DEPARTMENTS.get(code, code) if self.zh else DEPARTMENTS_EN.get(code, code)
+        return department_name(code, self.zh)
 
     def helpers(self) -> dict:
         """What the templates of the staff pages call."""
