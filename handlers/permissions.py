@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from handlers.vocabulary import Role
+
 FUNCTIONS: dict[str, str] = {
     "tasks.work": "处理待办任务",
     "cases.open": "上报事件",
@@ -37,20 +39,20 @@ API_GROUPS: dict[str, str] = {
 
 STAFF_WORK = ["tasks.work", "cases.open", "cases.view"]
 BUILTIN_ROLES: dict[str, dict] = {
-    "admin": {"name": "系统管理员", "functions": list(FUNCTIONS), "api_groups": list(API_GROUPS)},
-    "dispatcher": {"name": "受理派遣员", "api_groups": ["cases", "grids", "devices"],
+    Role.ADMIN: {"name": "系统管理员", "functions": list(FUNCTIONS), "api_groups": list(API_GROUPS)},
+    Role.DISPATCHER: {"name": "受理派遣员", "api_groups": ["cases", "grids", "devices"],
                    "functions": STAFF_WORK + ["board.view", "requests.hotline", "alarms.view"]},
-    "supervisor": {"name": "督办领导", "api_groups": ["cases", "grids", "devices", "processes"],
+    Role.SUPERVISOR: {"name": "督办领导", "api_groups": ["cases", "grids", "devices", "processes"],
                    "functions": STAFF_WORK + ["board.view", "reports.view", "alarms.view", "processes.deploy"]},
-    "grid_worker": {"name": "网格员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
-    "department": {"name": "部门处置人员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
-    "resident": {"name": "居民", "api_groups": ["cases"], "functions": ["cases.open"]},
+    Role.GRID_WORKER: {"name": "网格员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
+    Role.DEPARTMENT: {"name": "部门处置人员", "api_groups": ["cases", "grids"], "functions": STAFF_WORK},
+    Role.RESIDENT: {"name": "居民", "api_groups": ["cases"], "functions": ["cases.open"]},
 }
 
 # How far each role sees rows (handlers.scopes): all, street, community, grids or own.
 REACHES = ("all", "street", "community", "grids", "own")
-ROLE_REACH: dict[str, str] = {"admin": "all", "supervisor": "street", "dispatcher": "community",
-                              "grid_worker": "grids", "department": "grids", "resident": "own"}
+ROLE_REACH: dict[str, str] = {Role.ADMIN: "all", Role.SUPERVISOR: "street", Role.DISPATCHER: "community",
+                              Role.GRID_WORKER: "grids", Role.DEPARTMENT: "grids", Role.RESIDENT: "own"}
 
 
 def reach_of(role_code: str) -> str:

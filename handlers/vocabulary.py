@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask_babel import lazy_pgettext
+from flask_babel import force_locale, lazy_pgettext
 
 
 class Word(StrEnum):
@@ -21,6 +21,11 @@ class Word(StrEnum):
         """The word in the current request's language (English outside a request)."""
         return str(_LABELS[type(self)][self])
 
+    def label_in(self, locale: str) -> str:
+        """The word in a given language (a PDF report is Chinese whoever asked for it)."""
+        with force_locale(locale):
+            return self.label
+
     @classmethod
     def labelled(cls, code: str | None) -> str:
         """The label of a stored code; an unknown code (an older process's word) shows as itself."""
@@ -28,6 +33,11 @@ class Word(StrEnum):
             return cls(code).label
         except ValueError:
             return code or ""
+
+    @classmethod
+    def codes(cls) -> tuple[str, ...]:
+        """The stored codes, in declaration order (``x in codes()`` is safe for any value)."""
+        return tuple(word.value for word in cls)
 
     @classmethod
     def lazy_labels(cls) -> dict[str, object]:

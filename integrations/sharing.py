@@ -13,9 +13,9 @@ from sqlalchemy import or_, select
 from extensions import db
 from handlers.errors import CaseError
 from handlers.scopes import Scope
+from handlers.vocabulary import Severity
 from models import Alarm, Case, Device, Grid, OrgUnit
 from models.alarms import ALARM_STATUSES, DeadLetter
-from models.cases import SEVERITIES
 from models.devices import DEVICE_KINDS
 
 PAGE_DEFAULT, PAGE_MAX = 100, 500
@@ -118,7 +118,7 @@ def alarms_page(args: dict, limit: int, scope: Scope) -> Page:
             raise BadQuery(f"unknown device {device!r}")
         query = query.where(Alarm.device_id.in_(ids))
     status = _one_of("status", args.get("status"), ALARM_STATUSES)
-    severity = _one_of("severity", args.get("severity"), SEVERITIES)
+    severity = _one_of("severity", args.get("severity"), Severity.codes())
     kind = _one_of("kind", args.get("kind"), DEVICE_KINDS)
     grid_id = _id_of(Grid, args.get("grid"), "grid")
     community_id = _id_of(OrgUnit, args.get("community"), "community")

@@ -7,17 +7,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.catalogue import category_name
-from models.cases import CASE_SOURCES
+from handlers.vocabulary import FINAL_STATUSES, CaseStatus, Source
 from reports.indicators import CaseFacts, Indicators, RankedGrid, bucket_by_period, measure, rank_grids
 from reports.periods import Period, trend_periods
 from reports.queries import load_case_facts
 from reports.scopes import GridInfo, Scope
 
-SOURCE_NAMES = {
-    "sensor": "物联感知", "resident": "居民上报", "hotline": "热线电话",
-    "grid_worker": "网格员巡查", "api": "系统接入",
-}
-OUTCOME_NAMES = {"closed": "已结案", "rejected": "不予立案", "auto_closed": "自动消除", None: "在办"}
+# A report is written in Chinese, in the vocabulary's words.
+REPORT_LOCALE = "zh"
+STILL_OPEN = "在办"
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,18 @@ class ReportContent:
     listed_total: int
 
 
+def _source_name(code: str) -> str:
+    try:
+        return Source(code).label_in(REPORT_LOCALE)
+    except ValueError:  # a source this version does not know: shown as stored
+        return code
+
+
 def _outcome(case: CaseFacts) -> str | None:
     ended = case.ended
     if ended is None:
         return None
-    return next(kind for kind in ("closed", "rejected", "auto_closed") if getattr(case, kind) == ended)
+    return next(kind for kind in FINAL_STATUSES if getattr(case, kind) == ended)
 
 
 def listed_cases(facts: list[CaseFacts], start: datetime, end: datetime, as_of: datetime,
@@ -83,9 +88,9 @@ def listed_cases(facts: list[CaseFacts], start: datetime, end: datetime, as_of: 
             continue
         rows.append(ListedCase(
             ref=case.ref, category=_category_name(case.category),
-            source=SOURCE_NAMES.get(case.source, case.source), grid=grid_codes.get(case.grid_id, ""),
+            source=_source_name(case.source), grid=grid_codes.get(case.grid_id, ""),
             opened=case.opened, due_at=case.due_at, ended=ended,
-            outcome=OUTCOME_NAMES[_outcome(case) if ended is not None else None],
+            outcome=CaseStatus(_outcome(case)).label_in(REPORT_LOCALE) if ended is not None else STILL_OPEN,
             overdue_seconds=overdue, reworks=reworks,
         ))
     rows.sort(key=lambda r: (-(r.overdue_seconds or -1), -r.reworks, r.ref))
@@ -129,8 +134,8 @@ def collect_report(scope: Scope, period: Period, now: datetime, tz: ZoneInfo, li
     by_category = sorted((b for b in by_category if b.indicators.active),
                          key=lambda b: (-b.indicators.opened, -b.indicators.closed, b.key))
     sources = _grouped(current, "source")
-    by_source = [Breakdown(code, SOURCE_NAMES[code], measure(sources.get(code, []), start, end, as_of))
-                 for code in CASE_SOURCES]
+    by_source = [Breakdown(code.value, code.label_in(REPORT_LOCALE), measure(sources.get(code, []), start, end, as_of))
+                 for code in Source]
 
     ranking = []
     if len(scope.grids) > 1:

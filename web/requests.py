@@ -32,6 +32,7 @@ from forms.requests import SATISFACTION, RatingForm, RequestForm, TrackForm, cho
 from handlers.catalogue import category
 from handlers.crypto import normalize_phone, phone_matches
 from handlers.photos import PhotoRejected, photo_file
+from handlers.tasks import open_rating_task_id
 from integrations.resident_progress import status_words
 from integrations.resident_requests import (
     MAX_PHOTOS,
@@ -40,7 +41,7 @@ from integrations.resident_requests import (
     keep_photos,
     submit_request,
 )
-from models import OrgUnit, Photo, Task
+from models import OrgUnit, Photo
 from web.requests_view import address_tree, cases_by_refs, communities, grid_map, my_cases, request_view
 from workflows import CaseError, Conflict, complete_task
 from workflows.cases import case_by_ref
@@ -271,8 +272,7 @@ def rate(ref: str):
     case = _followed_case(ref)
     if not _may_follow(case):
         abort(403)
-    task_id = db.session.scalar(select(Task.id).where(
-        Task.case_id == case.id, Task.role == "reporter", Task.status == "open").limit(1))
+    task_id = open_rating_task_id(case.id)
     if task_id is None:
         flash(_("This request is not waiting for a rating any more."))
         return redirect(url_for("requests.show", ref=ref), code=303)

@@ -10,6 +10,7 @@ from extensions import db
 from forms.requests import QUESTION_SETS, attribute_label, pick
 from handlers.catalogue import categories
 from handlers.crypto import decrypt_personal, mask_name, mask_phone
+from handlers.tasks import open_rating_task_id
 from integrations.resident_progress import (
     Step,
     answer_of,
@@ -19,7 +20,7 @@ from integrations.resident_progress import (
     timeline,
 )
 from integrations.resident_requests import addresses_of, request_details
-from models import Case, Grid, OrgUnit, Photo, Task
+from models import Case, Grid, OrgUnit, Photo
 
 MAP_WIDTH = 1000
 # Pixels: the least height of the map on a screen, so a finger can pick a place.
@@ -125,8 +126,7 @@ def request_view(case: Case) -> RequestView:
     except ValueError:
         phone = "***"
     cat = categories().get(case.category)
-    awaiting = db.session.scalar(select(Task.id).where(
-        Task.case_id == case.id, Task.role == "reporter", Task.status == "open").limit(1)) is not None
+    awaiting = open_rating_task_id(case.id) is not None
     return RequestView(
         case=case, type_label=_type_label(questions, cat) if details else "",
         category_label=pick(cat.zh, cat.en) if cat else case.category,

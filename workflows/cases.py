@@ -11,8 +11,8 @@ from handlers.catalogue import UnknownCategory, category, category_for_new_case
 from handlers.crypto import sealed
 from handlers.grids import place_point
 from handlers.search import search_grams
+from handlers.vocabulary import CaseStatus, Severity, Source
 from models import Case, CaseSearch, Device, Grid, OrgUnit, transaction, utcnow
-from models.cases import CASE_SOURCES, SEVERITIES
 from workflows.engine import ENGINE_VERSION, SERIALIZER_VERSION, new_workflow
 from workflows.errors import Invalid
 from workflows.runtime import SYSTEM, Actor, EngineRun, record, sync_case
@@ -41,13 +41,13 @@ class CaseRequest:
         try:
             # A retired category opens no case, except from a device that still reports it
             # (retire the device alarm type's mapping for that).
-            (category if self.source == "sensor" else category_for_new_case)(self.category)
+            (category if self.source == Source.SENSOR else category_for_new_case)(self.category)
         except UnknownCategory as exc:
             errors["category"] = exc.message
-        if self.severity is not None and self.severity not in SEVERITIES:
-            errors["severity"] = f"severity must be one of {', '.join(SEVERITIES)}"
-        if self.source not in CASE_SOURCES:
-            errors["source"] = f"source must be one of {', '.join(CASE_SOURCES)}"
+        if self.severity is not None and self.severity not in Severity.codes():
+            errors["severity"] = f"severity must be one of {', '.join(Severity.codes())}"
+        if self.source not in Source.codes():
+            errors["source"] = f"source must be one of {', '.join(Source.codes())}"
         if (self.lat is None) != (self.lon is None):
             errors["lat"] = "give both lat and lon, or neither"
         elif self.lat is not None:
@@ -111,13 +111,13 @@ def open_case(req: CaseRequest, actor: Actor = SYSTEM, reporter_id: int | None =
         opened_at = utcnow()
         workflow = new_workflow(loaded.spec, loaded.subprocess_specs, {
             "category": cat.code, "severity": severity, "source": req.source,
-            "has_reporter": req.source != "sensor", "opened_at": opened_at.isoformat(),
+            "has_reporter": req.source != Source.SENSOR, "opened_at": opened_at.isoformat(),
             "grid_id": grid_id,
         })
         run = EngineRun()
         run.run(workflow)
         case = Case(
-            process_id=cat.process_id, category=cat.code, severity=severity, status="open",
+            process_id=cat.process_id, category=cat.code, severity=severity, status=CaseStatus.OPEN,
             source=req.source, title=(req.title or _title(cat.zh, req))[:200],
             description=req.description or "", community_id=community_id, grid_id=grid_id,
             lat=req.lat if req.lat is not None else (device.lat if device else None),

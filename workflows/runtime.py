@@ -13,7 +13,7 @@ from SpiffWorkflow.task import TaskState
 
 from extensions import db
 from handlers.alarms import end_alarms_of_case
-from handlers.vocabulary import TaskStatus
+from handlers.vocabulary import CaseStatus, Role, TaskStatus
 from models import Case, CaseEvent, Task, User, after_commit, utcnow
 from workflows.engine import dump_state
 
@@ -86,11 +86,11 @@ def sync_case(case: Case, workflow: BpmnWorkflow, actor: Actor, run: EngineRun,
     now = utcnow()
 
     for row in open_tasks:
-        if row.status == "open" and row.engine_task_id not in ready:
-            row.status, row.completed_at = "cancelled", now
+        if row.status == TaskStatus.OPEN and row.engine_task_id not in ready:
+            row.status, row.completed_at = TaskStatus.CANCELLED, now
             record(case, "task_cancelled", actor, task=row, data={"bpmn_id": row.bpmn_id})
 
-    still_open = [row for row in open_tasks if row.status == "open"]
+    still_open = [row for row in open_tasks if row.status == TaskStatus.OPEN]
     known = {row.engine_task_id for row in still_open}
     _copy_case_facts(case, workflow, data)
     created = [_new_task_row(case, spiff_task)
@@ -140,8 +140,8 @@ def _copy_case_facts(case: Case, workflow: BpmnWorkflow, data: dict) -> None:
 def _new_task_row(case: Case, spiff_task) -> Task:
     spec = spiff_task.task_spec
     props = _props(spec)
-    lane = spec.lane or "dispatcher"
-    role = (spiff_task.data.get("handler_role") or "grid_worker") if lane == HANDLER_LANE else lane
+    lane = spec.lane or Role.DISPATCHER
+    role = (spiff_task.data.get("handler_role") or Role.GRID_WORKER) if lane == HANDLER_LANE else lane
     department = spiff_task.data.get("department") if lane == HANDLER_LANE else None
     due_var = props.get("dueData")
     return Task(
@@ -156,7 +156,7 @@ def _new_task_row(case: Case, spiff_task) -> Task:
 
 def _status(workflow: BpmnWorkflow, main, current: str) -> str:
     if workflow.is_completed():
-        return workflow.data.get("outcome") or _last_outcome(workflow) or "closed"
+        return workflow.data.get("outcome") or _last_outcome(workflow) or CaseStatus.CLOSED
     return _props(main.task_spec)["caseStatus"] if main else current
 
 
