@@ -60,3 +60,11 @@ def test_the_openapi_document_carries_the_task_forms(client, auth):
     assert {"accept", "dispatch", "dispose", "verify", "answer", "feedback", "close", "escalate"} <= set(forms)
     assert forms["answer"]["properties"]["answer"]["x-public"] is True
     assert "x-public" not in forms["dispose"]["properties"]["note"]
+
+
+def test_a_task_form_posted_without_the_csrf_token_is_refused(sign_in, disposing_case):
+    client = sign_in("gw01")
+    task = open_task(disposing_case, "dispose")
+    res = client.post(f"/tasks/{task.id}", data={"result": "resolved", "note": "已修复"}, headers=PAGE)
+    assert res.status_code == 400
+    assert open_task(disposing_case, "dispose").id == task.id
