@@ -30,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 
 from extensions import db
 from forms.fields import FALSE, TRUE
-from handlers.departments import DEPARTMENTS, HANDLER_ROLES
+from handlers.catalogue import HANDLER_ROLES, active_departments
 from models import Photo
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
@@ -186,7 +186,7 @@ def load_form(key: str | None, directory: Path = FORMS_DIR) -> FormSpec:
 def choice_values(source: str) -> list[str] | None:
     """The allowed values of an ``x-choices`` list, or None when checked elsewhere."""
     if source == "departments":
-        return list(DEPARTMENTS)
+        return [department.code for department in active_departments()]
     if source == "handler_roles":
         return list(HANDLER_ROLES)
     return None

@@ -16,7 +16,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from extensions import db
 from handlers.alarms import alarm_of_case
 from handlers.case_events import events_of_case
-from handlers.categories import CATEGORIES
+from handlers.catalogue import categories
 from handlers.tasks import tasks_of_case
 from handlers.vocabulary import CaseStatus, TaskStatus
 from integrations.resident_progress import public_texts
@@ -180,7 +180,7 @@ def _filter_form(grids: list) -> BoardFilterForm:
     everything = ("", _l("All"))
     form.grid.choices = [everything] + [(g.code, f"{g.code} {g.name}") for g in grids]
     words = PageWords()
-    form.category.choices = [everything] + sorted(((c, words.category(c)) for c in CATEGORIES),
+    form.category.choices = [everything] + sorted(((c, words.category(c)) for c in categories()),
                                                   key=lambda pair: pair[1])
     form.status.choices = [everything] + [(code, str(name)) for code, name in STATUSES.items() if code != CaseStatus.OPEN]
     return form

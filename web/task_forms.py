@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from forms.tasks import TaskForm, empty_form, task_form
-from handlers.departments import DEPARTMENTS, HANDLER_ROLES
+from handlers.catalogue import HANDLER_ROLES, active_departments
 from handlers.photos import PhotoRejected, store_photo
 from models import Case, User, transaction
 
@@ -23,7 +23,7 @@ def web_task_form(form_key: str | None, formdata: MultiDict | None = None) -> Ta
 def form_choices(words, roles: dict, grids: list) -> dict[str, list[tuple[str, str]]]:
     """(code, label) pairs of each ``x-choices`` list, in the page's language."""
     return {
-        "departments": [(code, words.department(code)) for code in DEPARTMENTS],
+        "departments": [(d.code, words.department(d.code)) for d in active_departments()],
         "handler_roles": [(role, str(roles.get(role, role))) for role in HANDLER_ROLES],
         "grids": [(g.code, f"{g.code} {g.name}") for g in grids],
     }

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from extensions import db
-from handlers.departments import DEPARTMENTS
+from handlers.catalogue import active_departments, ensure_catalogue
 from handlers.grids import invalidate_grid_index
 from integrations.broker_files import mosquitto_hash
 from models import Device, Grid, OrgUnit, User, transaction
@@ -53,6 +53,7 @@ def build_demo_community() -> dict:
     password = generate_password_hash(DEMO_PASSWORD)
     with transaction():
         deploy_shipped_files()  # the process files of bpmn/ as version 1 (if never deployed)
+        ensure_catalogue()  # the shipped categories and departments (the migration seeds them too)
         district = OrgUnit(kind="district", code="xihu", name="西湖区")
         street = OrgUnit(kind="street", code="cuihu", name="翠湖街道", parent=district)
         db.session.add_all([district, street])
@@ -85,9 +86,9 @@ def build_demo_community() -> dict:
         for n, grid in enumerate(grids, 1):
             users.append(User(account=f"gw{n:02d}", name=f"网格员{n:02d}", role="grid_worker",
                               community=grid.community, grids=[grid]))
-        for dept, label in DEPARTMENTS.items():
-            users.append(User(account=f"dept_{dept}", name=label, role="department",
-                              department=dept, community=communities[0], grids=list(grids)))
+        for department in active_departments():
+            users.append(User(account=f"dept_{department.code}", name=department.zh, role="department",
+                              department=department.code, community=communities[0], grids=list(grids)))
         for user in users:
             user.password_hash = password
         db.session.add_all(users)
