@@ -163,10 +163,25 @@ def _task_view(task: Task, case: Case, form, status: int = 200):
     photos = list(db.session.scalars(select(Photo).where(Photo.id.in_(shown)))) if shown else []
     grids = list(db.session.scalars(select(Grid).where(Grid.community_id == case.community_id)
                                     .order_by(Grid.code))) if any(f.choices == "grids" for f in form.spec.fields) else []
-    notes = list(db.session.scalars(select(CaseEvent).where(
+    events = list(db.session.scalars(select(CaseEvent).where(
         CaseEvent.case_id == case.id, CaseEvent.kind == "task_completed").order_by(CaseEvent.id.desc()).limit(3)))
     return render_template(
-        "inbox/task.html", task=task, case=case, form=form, photos=photos, grids=grids, notes=notes,
+        "inbox/task.html", task=task, case=case, form=form, photos=photos, grids=grids, notes=_notes(events),
         held_by_other=task.assignee_id not in (None, current_user.id),
         choices=form_choices(words, ROLES, grids),
         alarm=alarm_of_case(case.id) if case.device_id is not None else None), status
+
+
+def _notes(events: list[CaseEvent]) -> list[tuple[CaseEvent, str]]:
+    """The texts the last steps wrote (their forms' text areas), for the colleague who acts next."""
+    notes = []
+    for event in events:
+        try:
+            fields = load_form(event.task.form_key).fields if event.task is not None else ()
+        except UnknownForm:
+            fields = ()
+        for key in [f.data_key for f in fields if f.widget == "textarea"]:
+            text = (event.data or {}).get(key)
+            if isinstance(text, str) and text.strip():
+                notes.append((event, text))
+    return notes

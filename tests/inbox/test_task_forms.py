@@ -24,6 +24,8 @@ def test_the_answer_step_has_its_own_form_with_a_public_answer(sign_in, demo):
     form = page(client.get(url, headers=PAGE))
     assert 'name="answer"' in form and "给居民的答复" in form and "居民可见" in form
     assert "是否向居民发出此答复" in form
+    # The reviewer reads what the department wrote (the texts the last steps' forms hold).
+    assert "已核对户籍，符合条件" in form and "材料齐全" in form
     # Approving without an answer: the answer field says what is missing, in Chinese.
     token = csrf_token(client, url)
     silent = client.post(url, data={"csrf_token": token, "passed": "true", "note": "答复内容准确"}, headers=PAGE)
