@@ -85,8 +85,42 @@ class DepartmentPatch(BaseModel):
     active: bool | None = Field(None, description="false retires the department: no new dispatch to it")
 
 
-class CatalogueList(BaseModel):
-    items: list[dict]
+class CategoryOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    zh: str
+    en: str
+    family: str
+    default_severity: str
+    process: str
+    national_code: str | None
+    clause: str
+    public: bool
+    photo_required: bool
+    open311_batch: bool
+    private_details: bool
+    form: str | None
+    linkage: list[str]
+    linkage_pattern: str | None
+    position: int
+    active: bool
+
+
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+
+
+class DepartmentOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    position: int
+    active: bool
+
+
+class DepartmentList(BaseModel):
+    items: list[DepartmentOut]
 
 
 def _changes(body: BaseModel) -> dict:
@@ -99,7 +133,7 @@ def _with_retired() -> bool:
 
 
 @api_bp.get("/categories")
-@documented("The categories a case can have (?retired=1: retired ones too)", response=CatalogueList,
+@documented("The categories a case can have (?retired=1: retired ones too)", response=CategoryList,
             query={"retired": "1 to include retired categories"})
 def list_categories():
     return jsonify({"items": [category_out(c) for c in categories().values() if c.active or _with_retired()]})
@@ -108,7 +142,7 @@ def list_categories():
 @api_bp.post("/categories")
 @requires("catalogue.manage")
 @documented("Add a category (administrators); used at once by forms, Open311, board, routing, reports",
-            body=CategoryIn, status=201, errors=(400, 403, 422), tag="admin")
+            body=CategoryIn, response=CategoryOut, status=201, errors=(400, 403, 422), tag="admin")
 def create_category():
     body = parse_body(CategoryIn)
     with transaction():
@@ -119,7 +153,7 @@ def create_category():
 
 @api_bp.patch("/categories/<code>")
 @requires("catalogue.manage")
-@documented("Rename, change or retire a category (administrators)", body=CategoryPatch,
+@documented("Rename, change or retire a category (administrators)", body=CategoryPatch, response=CategoryOut,
             errors=(400, 403, 404, 422), tag="admin")
 def patch_category(code: str):
     body = parse_body(CategoryPatch)
@@ -131,7 +165,7 @@ def patch_category(code: str):
 
 
 @api_bp.get("/departments")
-@documented("The departments a case can be dispatched to (?retired=1: retired ones too)", response=CatalogueList,
+@documented("The departments a case can be dispatched to (?retired=1: retired ones too)", response=DepartmentList,
             query={"retired": "1 to include retired departments"})
 def list_departments():
     return jsonify({"items": [department_out(d) for d in departments().values() if d.active or _with_retired()]})
@@ -140,6 +174,7 @@ def list_departments():
 @api_bp.post("/departments")
 @requires("catalogue.manage")
 @documented("Add a department (administrators); a valid dispatch choice at once", body=DepartmentIn,
+            response=DepartmentOut,
             status=201, errors=(400, 403, 422), tag="admin")
 def create_department():
     body = parse_body(DepartmentIn)
@@ -151,7 +186,7 @@ def create_department():
 
 @api_bp.patch("/departments/<code>")
 @requires("catalogue.manage")
-@documented("Rename or retire a department (administrators)", body=DepartmentPatch,
+@documented("Rename or retire a department (administrators)", body=DepartmentPatch, response=DepartmentOut,
             errors=(400, 403, 404, 422), tag="admin")
 def patch_department(code: str):
     body = parse_body(DepartmentPatch)

@@ -101,19 +101,6 @@ class CaseStateOut(BaseModel):
     tasks: list[TaskOut]
 
 
-class Category(BaseModel):
-    code: str
-    zh: str
-    en: str
-    family: str
-    clause: str
-    default_severity: str
-
-
-class CategoryList(BaseModel):
-    items: list[Category]
-
-
 class GridCollection(BaseModel):
     type: str = "FeatureCollection"
     features: list[dict]
