@@ -11,7 +11,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from handlers.catalogue import RESIDENT_FORMS
-from models.cases import SEVERITIES
+from handlers.vocabulary import Severity
 from models.catalogue import FAMILIES
 
 CODE_RULE = Regexp(r"^[a-z][a-z0-9_]{1,63}$", message=_l("Lower-case letters, digits and _, starting with a letter."))
@@ -22,7 +22,8 @@ class CategoryForm(FlaskForm):
     name_zh = StringField(_l("Chinese name"), [DataRequired(), Length(max=64)])
     name_en = StringField(_l("English name"), [DataRequired(), Length(max=128)])
     family = SelectField(_l("Family"), choices=[(f, f) for f in FAMILIES], default="people")
-    default_severity = SelectField(_l("Default severity"), choices=[(s, s) for s in SEVERITIES], default="normal")
+    default_severity = SelectField(_l("Default severity"), choices=list(Severity.lazy_labels().items()),
+                                   default=Severity.NORMAL.value)
     process_id = SelectField(_l("Process"), validators=[DataRequired()])
     national_code = StringField(_l("National classification code"), [Optional(), Length(max=32)])
     questions = SelectField(_l("Resident form questions"), choices=[("", "—")] + [(f, f) for f in RESIDENT_FORMS],

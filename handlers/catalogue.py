@@ -18,8 +18,8 @@ from sqlalchemy import select
 from extensions import db
 from handlers.catalogue_seed import seed_rows
 from handlers.errors import Invalid, NotFound
+from handlers.vocabulary import Severity
 from models import Category, Department, DeviceAlarmType, utcnow
-from models.cases import SEVERITIES
 from models.catalogue import FAMILIES
 
 # Roles a dispatcher may hand the disposal to.
@@ -212,9 +212,9 @@ def _check_category(values: dict, known_processes: set[str], problems: dict[str,
             problems[name] = f"{name} must not be empty"
     if "family" in values and values["family"] not in FAMILIES:
         problems["family"] = f"family must be one of {', '.join(FAMILIES)}, not {values['family']!r}"
-    if "default_severity" in values and values["default_severity"] not in SEVERITIES:
+    if "default_severity" in values and values["default_severity"] not in Severity.codes():
         problems["default_severity"] = (f"unknown severity {values['default_severity']!r}; "
-                                        f"one of {', '.join(SEVERITIES)}")
+                                        f"one of {', '.join(Severity.codes())}")
     if "process" in values and values["process"] not in known_processes:
         problems["process"] = (f"unknown process {values['process']!r}; deployed: "
                                f"{', '.join(sorted(known_processes)) or 'none'}")

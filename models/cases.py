@@ -12,8 +12,7 @@ from models.base import JSONType, UTCDateTime, utcnow
 from models.org import Grid, OrgUnit
 from models.people import User
 
-CASE_SOURCES = ("sensor", "resident", "hotline", "grid_worker", "api")
-SEVERITIES = ("low", "normal", "high", "urgent")
+# Statuses, sources and severities are words of handlers.vocabulary (stored as their codes).
 
 
 class ProcessSpec(db.Model):

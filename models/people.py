@@ -13,7 +13,6 @@ from models.org import Grid, OrgUnit
 
 # The prefix of an SM4-encrypted personal field (handlers.crypto.PREFIX).
 SEALED_PREFIX = "sm4:"
-ROLES = ("admin", "dispatcher", "supervisor", "grid_worker", "department", "resident")
 
 user_grids = Table(
     "user_grids",

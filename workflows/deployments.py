@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from handlers.catalogue import active_categories
+from handlers.vocabulary import Severity
 from models import Case, ProcessFile, ProcessSpec, after_commit, utcnow
-from models.cases import SEVERITIES
 from workflows.engine import new_workflow
 from workflows.errors import Conflict, Invalid, NotFound
 from workflows.lint import lint_files
@@ -132,7 +132,7 @@ def _start_every_category(parsed: dict) -> list[str]:
         if cat.process_id not in parsed:
             continue
         spec, subprocess_specs, _ = parsed[cat.process_id]
-        for severity in SEVERITIES:
+        for severity in Severity.codes():
             workflow = new_workflow(spec, subprocess_specs, {
                 "category": cat.code, "severity": severity, "source": "api", "has_reporter": True,
                 "opened_at": utcnow().isoformat(), "grid_id": None})
