@@ -24,8 +24,8 @@ from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
 from extensions import db, redis
-from forms.requests import Place, RequestForm, category_form, pick, request_types
-from handlers.catalogue import category, resident_categories
+from forms.requests import Place, RequestForm, RequestType, category_form, pick, request_types
+from handlers.catalogue import CategoryEntry, category
 from handlers.crypto import encrypt_personal, normalize_phone
 from integrations.resident_progress import status_words
 from integrations.resident_requests import ResidentRequest, submit_request
@@ -58,18 +58,21 @@ def form_of(code: str) -> type[RequestForm]:
 
 def services() -> list[dict]:
     """GET services: one per active category shown to residents."""
-    types = list(request_types().values())
     items = []
-    for cat in resident_categories():
-        kind = next(t for t in types if cat.code in t.categories)
-        items.append({
-            "service_code": cat.code, "service_name": pick(cat.zh, cat.en), "description": kind.hint,
-            "metadata": bool(service_attributes(cat.code)),
-            "type": "batch" if cat.open311_batch else "realtime",
-            "keywords": ", ".join(p for p in re.split(r"[、,，]\s*", kind.hint) if p),
-            "group": kind.label,
-        })
+    for kind in request_types().values():  # one reading of the catalogue for the whole list
+        for cat in (category(code) for code in kind.categories):
+            items.append(_service(cat, kind))
     return items
+
+
+def _service(cat: CategoryEntry, kind: RequestType) -> dict:
+    return {
+        "service_code": cat.code, "service_name": pick(cat.zh, cat.en), "description": kind.hint,
+        "metadata": bool(service_attributes(cat.code)),
+        "type": "batch" if cat.open311_batch else "realtime",
+        "keywords": ", ".join(p for p in re.split(r"[、,，]\s*", kind.hint) if p),
+        "group": kind.label,
+    }
 
 
 def _datatype(field) -> str:
