@@ -18,12 +18,12 @@ from sqlalchemy import select
 from extensions import db
 from handlers.catalogue_seed import seed_rows
 from handlers.errors import Invalid, NotFound
-from handlers.vocabulary import Severity
+from handlers.vocabulary import Role, Severity
 from models import Category, Department, DeviceAlarmType, utcnow
 from models.catalogue import FAMILIES
 
 # Roles a dispatcher may hand the disposal to.
-HANDLER_ROLES = ("grid_worker", "department")
+HANDLER_ROLES = (Role.GRID_WORKER, Role.DEPARTMENT)
 # Question sets of the resident form (forms/requests.py); a category without one asks only
 # what every request asks.
 RESIDENT_FORMS = ("repair", "hazard", "complaint", "suggestion", "consultation", "government_service",
@@ -248,7 +248,7 @@ def add_category(values: dict, known_processes: set[str]) -> Category:
         problems["code"] = "code: 2-64 lower-case letters, digits and _, starting with a letter"
     elif db.session.get(Category, code) is not None:
         problems["code"] = f"a category {code!r} already exists (rename or retire it instead)"
-    values = {"family": "people", "default_severity": "normal", "process": "grid_case", **values}
+    values = {"family": "people", "default_severity": Severity.NORMAL, "process": "grid_case", **values}
     for name in ("name_zh", "name_en"):
         values.setdefault(name, "")
     _check_category(values, known_processes, problems)

@@ -25,6 +25,7 @@ from extensions import db, redis
 from handlers.alarms import AlarmHasCase, link_case_to_alarm
 from handlers.catalogue import category
 from handlers.linkage import link_alarm
+from handlers.vocabulary import Source
 from integrations.webhooks import Subscriber, active_subscribers, notify_subscribers
 from models import Alarm, Case, Device, transaction, utcnow
 from workflows import deliver_message, open_case
@@ -147,7 +148,7 @@ def _open_case(alarm: _Facts, subscribers: list[Subscriber] | None = None) -> tu
         if detail.get(name):
             lines.append(f"{label} {detail[name]}")
     request = CaseRequest(
-        category=alarm.category, severity=alarm.severity, source="sensor", device_id=device.id,
+        category=alarm.category, severity=alarm.severity, source=Source.SENSOR, device_id=device.id,
         title=" ".join(part for part in (cat.zh, device.building, device.name) if part),
         description="\n".join(lines))
     left_pending: list[bool] = []

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from extensions import db
 from forms.tasks import UnknownForm, load_form
 from handlers.alarms import alarm_of_case
+from handlers.vocabulary import TaskStatus
 from models import Case, CaseEvent, Grid, Photo, Task
 from web.access import caller_scope, requires
 from web.case_labels import ROLES, STATUSES, STEPS, PageWords, label, page_helpers
@@ -90,7 +91,7 @@ def task_page(task_id: int):
     if task is None or not caller_scope().covers_case(task.case):
         abort(404)  # a task out of the caller's scope does not exist for them
     case = task.case
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         flash(_("This task is finished already; here is its case."))
         return redirect(url_for("case_pages.show", ref=case.ref), 303)
     problem = eligibility_problem(with_grid_ids(current_user), task, case)
@@ -136,7 +137,7 @@ def _complete(task: Task, case: Case):
         db.session.rollback()
         flash(_("Someone changed this case meanwhile: %(why)s", why=exc.message))
         fresh = db.session.get(Task, task.id)
-        if fresh is None or fresh.status != "open":
+        if fresh is None or fresh.status != TaskStatus.OPEN:
             return redirect(url_for("case_pages.show", ref=case.ref), 303)
         return _task_view(fresh, fresh.case, form, 409)
     flash(_("Done. The case is now: %(status)s.", status=label(STATUSES, case.status)))

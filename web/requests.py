@@ -33,6 +33,7 @@ from handlers.catalogue import category
 from handlers.crypto import normalize_phone, phone_matches
 from handlers.photos import PhotoRejected, photo_file
 from handlers.tasks import open_rating_task_id
+from handlers.vocabulary import Role, Source
 from integrations.resident_progress import status_words
 from integrations.resident_requests import (
     MAX_PHOTOS,
@@ -193,7 +194,8 @@ def new_request(type_code: str):
     req = ResidentRequest(
         category=form.category(), form_code=form.code, description=form.description.data,
         place=form.chosen_place, channel="hotline" if staff else "web",
-        source=("grid_worker" if current_user.role == "grid_worker" else "hotline") if staff else "resident",
+        source=((Source.GRID_WORKER if current_user.role == Role.GRID_WORKER else Source.HOTLINE) if staff
+                else Source.RESIDENT),
         attributes=form.attributes(), reporter_name=form.name.data or None,
         phone=normalize_phone(form.phone.data), reporter_id=current_user.id if _is_resident() else None,
     )
