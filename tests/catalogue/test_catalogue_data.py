@@ -1,9 +1,12 @@
 """The catalogue's other columns at work: a device alarm type remapped to a new category opens
-cases of it, and any name an administrator types is shown as typed (escaped) everywhere."""
+cases of it, the report breaks a new category down under its name, and any name an
+administrator types is shown as typed (escaped) everywhere."""
 from __future__ import annotations
 
 import itertools
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +14,10 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Device
+from reports.content import collect_report
+from reports.periods import parse_period
+from reports.scopes import resolve_scope
+from tests.builders import IN_JX01
 from tests.catalogue.test_catalogue_api import post
 from tests.integrations.helpers import cases_of, event, run_jobs
 from web.commands.demo import device_key
@@ -48,3 +55,18 @@ def test_any_name_is_kept_and_shown_as_typed(client, demo, auth, name_zh, name_e
     page = client.get("/requests/new").get_data(as_text=True)
     assert f"/requests/new/{code}" in page
     assert "<script" not in page.replace('<script src=', '')
+
+
+def test_the_report_breaks_a_new_category_down_under_its_name(client, demo, auth):
+    created = post(client, auth("admin"), "categories", {
+        "code": "pet_nuisance", "name_zh": "宠物扰民", "name_en": "Pet nuisance", "family": "people",
+        "default_severity": "normal", "process": "grid_case"})
+    assert created.status_code == 201
+    opened = client.post("/api/v1/cases", headers=auth("dispatcher"), json={
+        "category": "pet_nuisance", "lat": IN_JX01[0], "lon": IN_JX01[1], "description": "狗叫"})
+    assert opened.status_code == 201, opened.get_data(as_text=True)
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(zone)
+    content = collect_report(resolve_scope("grid", "JX-01"), parse_period("month", now.strftime("%Y-%m")),
+                             now, zone)
+    assert ("pet_nuisance", "宠物扰民") in {(b.key, b.name) for b in content.by_category}
