@@ -20,6 +20,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from handlers.catalogue import CategoryEntry, resident_categories
 from handlers.crypto import normalize_phone
+from handlers.numbers import whole_number
 
 DESCRIPTION_MAX = 1000
 NAME_MAX = 32
@@ -190,9 +191,10 @@ class RequestForm(Form):
         mode = field.data if field.data in {m for m, _, _ in PLACE_MODES} else "address"
         if mode == "address":
             raw = (self.address_id.data or "").strip()
-            if not raw.isdigit() or len(raw) > 12:
+            address_id = whole_number(raw)
+            if address_id is None:
                 raise ValidationError(_l("Please choose the building, unit and room."))
-            self.chosen_place = Place("address", address_id=int(raw))
+            self.chosen_place = Place("address", address_id=address_id)
             return
         lat = _number(self.lat.data, -90, 90)
         lon = _number(self.lon.data, -180, 180)
@@ -384,7 +386,7 @@ class TrackForm(Form):
 
     def validate_ref(self, field) -> None:
         field.data = (field.data or "").strip()
-        if not field.data.isdigit():
+        if not (field.data.isascii() and field.data.isdigit()):
             raise ValidationError(_l("This is not a tracking number."))
 
     def validate_phone(self, field) -> None:

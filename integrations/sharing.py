@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from extensions import db
 from handlers.errors import CaseError
+from handlers.numbers import whole_number
 from handlers.scopes import Scope
 from handlers.vocabulary import Severity
 from models import Alarm, Case, Device, Grid, OrgUnit
@@ -35,17 +36,19 @@ class Page:
 def page_size(value: str | None) -> int:
     if value in (None, ""):
         return PAGE_DEFAULT
-    if not value.isdigit() or not 1 <= int(value) <= PAGE_MAX:
+    size = whole_number(value, PAGE_MAX)
+    if not size:
         raise BadQuery(f"limit must be a whole number from 1 to {PAGE_MAX}")
-    return int(value)
+    return size
 
 
 def _cursor(value: str | None) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdigit():
+    after = whole_number(value)
+    if after is None:
         raise BadQuery("cursor must be the 'next' value of the previous page")
-    return int(value)
+    return after
 
 
 def _one_of(name: str, value: str | None, allowed) -> str | None:
@@ -109,8 +112,8 @@ def alarms_page(args: dict, limit: int, scope: Scope) -> Page:
     device = args.get("device")
     if device:
         match = Device.code == device
-        if device.isdigit():
-            match = or_(match, Device.id == int(device))
+        if (device_id := whole_number(device)) is not None:
+            match = or_(match, Device.id == device_id)
         # A device out of scope is unknown here, as it is to /devices/<id>.
         ids = list(db.session.scalars(select(Device.id).where(
             match, scope.where(Device.community_id, Device.grid_id))))

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from extensions import db
 from forms.tasks import UnknownForm, load_form
 from handlers.alarms import alarm_of_case
+from handlers.numbers import whole_number
 from handlers.vocabulary import TaskStatus
 from models import Case, CaseEvent, Grid, Photo, Task
 from web.access import caller_scope, requires
@@ -59,7 +60,7 @@ def updates():
     """The inbox's signature for the page's poll: it reloads the list when this changes."""
     since = request.args.get("since", "0")
     count, newest, fresh = inbox_signature(with_grid_ids(current_user),
-                                           int(since) if since.isdigit() and len(since) < 12 else 0)
+                                           whole_number(since, 10**11) or 0)
     if "last_activity" in g:
         session["seen"] = g.last_activity
     return jsonify({"count": count, "newest": newest, "fresh": fresh})
@@ -150,7 +151,7 @@ def _photo_field(task: Task) -> str | None:
 
 
 def _version(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+    return whole_number(raw, 10**9)
 
 
 def _step(task: Task) -> str:

@@ -31,6 +31,7 @@ from extensions import db, limiter
 from forms.requests import SATISFACTION, RatingForm, RequestForm, TrackForm, choice_label, request_types
 from handlers.catalogue import category
 from handlers.crypto import normalize_phone, phone_matches
+from handlers.numbers import whole_number
 from handlers.photos import PhotoRejected, photo_file
 from handlers.tasks import open_rating_task_id
 from handlers.vocabulary import Role, Source
@@ -143,7 +144,8 @@ def _selected_address(form: RequestForm) -> dict | None:
     """The room chosen before a rejected submit, so the selects come back as they were."""
     raw = str(form.chosen_place.address_id) if form.chosen_place and form.chosen_place.address_id \
         else (form.address_id.data or "").strip()
-    found = address_by_id(int(raw)) if raw.isdigit() and len(raw) <= 12 else None
+    address_id = whole_number(raw)
+    found = address_by_id(address_id) if address_id is not None else None
     if found is None:
         return None
     return {"community": found.community.code, "building": found.building, "unit": found.unit, "id": found.id}
