@@ -20,6 +20,7 @@ def test_whole_number_is_a_number_or_none(text):
 @pytest.mark.parametrize("query", [
     "/api/v1/devices?limit={n}", "/api/v1/devices?cursor={n}", "/api/v1/alarms?limit={n}",
     "/api/v1/alarms?cursor={n}", "/api/v1/alarms?device={n}", "/api/v1/dead-letters?cursor={n}",
+    "/api/v1/processes/routing.dmn?version={n}",
 ])
 def test_odd_numbers_in_list_filters_are_a_400(client, auth, query):
     headers = auth("admin")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
+from handlers.numbers import whole_number
 from models import transaction
 from web.access import requires
 from web.api import BadBody, api_bp
@@ -32,11 +33,12 @@ def list_processes():
             errors=(403, 404), query={"version": "a version number (default: the current one)"})
 @requires("processes.deploy")
 def show_process_file(name: str):
-    version = request.args.get("version", "")
-    if version and not (version.isdigit() and 0 < int(version) < 1_000_000):
+    raw = request.args.get("version", "")
+    version = whole_number(raw, 999_999)
+    if raw and not version:
         raise BadBody(400, "bad_version", "version must be a positive whole number")
     with transaction():
-        row = file_version(name[:128], int(version) if version else None)
+        row = file_version(name[:128], version)
         body, headers = row.xml, {"X-Process-Version": str(row.version), "ETag": f'"{row.sha256}"'}
     return Response(body, mimetype="application/xml", headers=headers)
 
