@@ -10,6 +10,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from extensions import db
 from forms.tasks import task_form
 from handlers.scopes import scope_of_user
+from handlers.tasks import open_rating_task_id
+from handlers.vocabulary import Role, TaskStatus
 from models import Case, Photo, Task, User, transaction, utcnow
 from workflows.cases import case_by_ref, grid_by_code
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
@@ -18,20 +20,20 @@ from workflows.runtime import Actor, EngineRun, record, sync_case
 from workflows.specs import restore_case_workflow
 
 # The resident who reported a case, proven by tracking number and phone rather than an account.
-REPORTER = Actor(label="reporter")
+REPORTER = Actor(label=Role.REPORTER.value)
 
 
 def eligibility_problem(user: User, task: Task, case: Case | None = None) -> str | None:
     """Why ``user`` may not work ``task``, or None when they may."""
-    if task.role == "reporter":
+    if task.role == Role.REPORTER:
         case = case or task.case
         if case.reporter_id is not None and case.reporter_id == user.id:
             return None
-        if user.role != "dispatcher":
+        if user.role != Role.DISPATCHER:
             return "this feedback belongs to the reporter or a dispatcher"
     elif user.role != task.role:
         return f"this task is for the role {task.role}, you are {user.role}"
-    if task.department and user.role == "department" and user.department != task.department:
+    if task.department and user.role == Role.DEPARTMENT and user.department != task.department:
         return f"this task is for the department {task.department}"
     if task.grid_id is None:
         if user.community_id != task.community_id:
@@ -46,7 +48,7 @@ def _check_workable(user: User, task: Task, case: Case) -> None:
     # answer must not confirm that it exists).
     if not scope_of_user(user).covers_case(case):
         raise NotFound(f"task {task.id} does not exist")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict(f"task {task.id} is {task.status}, not open: reload the case")
     problem = eligibility_problem(user, task, case)
     if problem:
@@ -96,15 +98,14 @@ def complete_feedback_as_reporter(case_ref: str, data: dict) -> Case:
     case = case_by_ref(case_ref)
     if case is None:
         raise NotFound(f"no case {case_ref}")
-    task_id = db.session.scalar(select(Task.id).where(
-        Task.case_id == case.id, Task.role == "reporter", Task.status == "open").order_by(Task.id).limit(1))
+    task_id = open_rating_task_id(case.id)
     if task_id is None:
         raise Conflict(f"case {case_ref} is not waiting for a rating")
     return _complete(task_id, data, REPORTER, _check_reporter_task)
 
 
 def _check_reporter_task(task: Task, case: Case) -> None:
-    if task.status != "open" or task.role != "reporter":
+    if task.status != TaskStatus.OPEN or task.role != Role.REPORTER:
         raise Conflict(f"case {case.ref} is not waiting for a rating any more: reload it")
 
 
@@ -132,7 +133,7 @@ def _complete(task_id: int, data: dict, actor: Actor, check, expected_version: i
             spiff_task.run()
             run = EngineRun()
             run.run(workflow)
-            task.status, task.completed_at, task.completed_by_id = "done", utcnow(), actor.user_id
+            task.status, task.completed_at, task.completed_by_id = TaskStatus.DONE, utcnow(), actor.user_id
             task.assignee_id = task.assignee_id or actor.user_id
             record(case, "task_completed", actor, task=task,
                    data={"bpmn_id": task.bpmn_id, **values})
