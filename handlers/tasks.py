@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, or_, select
 
 from extensions import db
-from handlers.vocabulary import Role, TaskStatus
+from handlers.vocabulary import Role, StepKind, TaskStatus
 from models import Task, User, utcnow
 
 
@@ -51,3 +51,10 @@ def open_rating_task_id(case_id: int) -> int | None:
 def tasks_of_case(case_id: int) -> list[Task]:
     """Every task row of a case, open and finished, in the order they were created."""
     return list(db.session.scalars(select(Task).where(Task.case_id == case_id).order_by(Task.id)))
+
+
+def response_due_at(case_id: int):
+    """When the case had to be accepted: the deadline of its first acceptance step, set from
+    the SLA table's response limit (None for a process without one)."""
+    return db.session.scalar(select(Task.due_at).where(Task.case_id == case_id, Task.step_kind == StepKind.ACCEPT)
+                             .order_by(Task.id).limit(1))

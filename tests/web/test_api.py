@@ -160,3 +160,19 @@ def test_openapi_document_is_generated_from_the_routes(client):
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/CaseIn")
     assert "category" in doc["components"]["schemas"]["CaseIn"]["properties"]
     assert "409" in paths["/api/v1/tasks/{task_id}/complete"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("severity", ["normal", "urgent"])
+def test_a_case_shows_what_the_decision_tables_chose(client, auth, severity):
+    from datetime import datetime, timedelta
+
+    from tests.test_decision_tables import EXPECTED, SEVERITIES
+
+    role, department, response_minutes, dispose_hours = EXPECTED["manhole_tilt"][SEVERITIES.index(severity)]
+    ref = open_via_api(client, auth("gw01"), severity=severity).json["ref"]
+    shown = client.get(f"/api/v1/cases/{ref}", headers=auth("dispatcher")).json
+    assert shown["routing"] == {"handler_role": role, "department": department}
+    opened = datetime.fromisoformat(shown["opened_at"])
+    deadlines = {k: datetime.fromisoformat(v) for k, v in shown["deadlines"].items()}
+    assert deadlines["response_due_at"] - opened == timedelta(minutes=response_minutes)
+    assert deadlines["dispose_due_at"] - opened == timedelta(hours=dispose_hours)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from extensions import db
 from handlers.case_events import events_of_case
 from handlers.grids import grid_code
-from handlers.tasks import open_tasks_of_case
+from handlers.tasks import open_tasks_of_case, response_due_at
 from models import Case, OrgUnit, Task, User
 
 
@@ -59,6 +59,9 @@ def case_out(case: Case) -> dict:
         "grid": grid_code(case.grid_id), "lat": case.lat, "lon": case.lon,
         "address": case.address, "department": case.department, "escalated": case.escalated,
         "rework_count": case.rework_count, "opened_at": case.opened_at, "due_at": case.due_at,
+        # What the process's decision tables chose for this case, as the case runs on them.
+        "routing": {"handler_role": case.handler_role, "department": case.department},
+        "deadlines": {"response_due_at": response_due_at(case.id), "dispose_due_at": case.due_at},
         "closed_at": case.closed_at, "version": case.version,
         "tasks": tasks_out(open_tasks(case), {case.id: case.ref}),
         "events": [{"at": e.at, "kind": e.kind, "actor": people.get(e.actor_id) or e.actor_label,

@@ -60,6 +60,18 @@ class EventOut(BaseModel):
     data: dict
 
 
+class CaseRouting(BaseModel):
+    """What the routing table chose: the handling role and the department."""
+    handler_role: str | None
+    department: str | None
+
+
+class CaseDeadlines(BaseModel):
+    """What the SLA table set: when the case had to be accepted and disposed of."""
+    response_due_at: datetime | None
+    dispose_due_at: datetime | None
+
+
 class CaseOut(BaseModel):
     ref: str
     category: str
@@ -80,6 +92,8 @@ class CaseOut(BaseModel):
     due_at: datetime | None
     closed_at: datetime | None
     version: int
+    routing: CaseRouting
+    deadlines: CaseDeadlines
     tasks: list[TaskOut]
     events: list[EventOut]
 
