@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from extensions import db
 from handlers.catalogue import active_departments, ensure_catalogue
 from handlers.grids import invalidate_grid_index
+from handlers.vocabulary import Role
 from integrations.broker_files import mosquitto_hash
 from models import Device, Grid, OrgUnit, User, transaction
 from models.devices import DEVICE_KINDS
@@ -74,20 +75,20 @@ def build_demo_community() -> dict:
                 db.session.add(grid)
         db.session.flush()
         users = [
-            User(account="admin", name="系统管理员", role="admin", community=communities[0]),
-            User(account="supervisor", name="街道督办员", role="supervisor", community=communities[0],
+            User(account="admin", name="系统管理员", role=Role.ADMIN, community=communities[0]),
+            User(account="supervisor", name="街道督办员", role=Role.SUPERVISOR, community=communities[0],
                  grids=list(grids)),
         ]
         for i, community in enumerate(communities):
             own = [g for g in grids if g.community_id == community.id]
             users.append(User(account="dispatcher" if i == 0 else f"dispatcher{i + 1}",
-                              name=f"{community.name}受理员", role="dispatcher",
+                              name=f"{community.name}受理员", role=Role.DISPATCHER,
                               community=community, grids=own))
         for n, grid in enumerate(grids, 1):
-            users.append(User(account=f"gw{n:02d}", name=f"网格员{n:02d}", role="grid_worker",
+            users.append(User(account=f"gw{n:02d}", name=f"网格员{n:02d}", role=Role.GRID_WORKER,
                               community=grid.community, grids=[grid]))
         for department in active_departments():
-            users.append(User(account=f"dept_{department.code}", name=department.zh, role="department",
+            users.append(User(account=f"dept_{department.code}", name=department.zh, role=Role.DEPARTMENT,
                               department=department.code, community=communities[0], grids=list(grids)))
         for user in users:
             user.password_hash = password
