@@ -27,17 +27,25 @@ TASKS = sa.table("tasks", sa.column("id", sa.Integer), sa.column("bpmn_id", sa.S
 EVENTS = sa.table("case_events", sa.column("task_id", sa.Integer), sa.column("step_kind", sa.String))
 
 
+def fill_step_kinds(bind) -> int:
+    """Give the task rows of the shipped steps, and their events, the kind of their step;
+    rows that have one keep it. Returns how many task rows were filled."""
+    filled = bind.execute(TASKS.update().where(TASKS.c.bpmn_id.in_(SHIPPED_STEP_IDS), TASKS.c.step_kind.is_(None))
+                          .values(step_kind=TASKS.c.bpmn_id)).rowcount
+    # Every event of a task (created, claimed, completed, cancelled) names its task row.
+    of_task = (sa.select(TASKS.c.step_kind).where(TASKS.c.id == EVENTS.c.task_id)
+               .scalar_subquery())
+    bind.execute(EVENTS.update().where(EVENTS.c.task_id.is_not(None), EVENTS.c.step_kind.is_(None))
+                 .values(step_kind=of_task))
+    return filled
+
+
 def upgrade():
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("step_kind", sa.String(16), nullable=True))
     with op.batch_alter_table("case_events") as batch:
         batch.add_column(sa.Column("step_kind", sa.String(16), nullable=True))
-    op.execute(TASKS.update().where(TASKS.c.bpmn_id.in_(SHIPPED_STEP_IDS))
-               .values(step_kind=TASKS.c.bpmn_id))
-    # Every event of a task (created, claimed, completed, cancelled) names its task row.
-    of_task = (sa.select(TASKS.c.step_kind).where(TASKS.c.id == EVENTS.c.task_id)
-               .scalar_subquery())
-    op.execute(EVENTS.update().where(EVENTS.c.task_id.is_not(None)).values(step_kind=of_task))
+    fill_step_kinds(op.get_bind())
 
 
 def downgrade():
