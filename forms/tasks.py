@@ -14,24 +14,32 @@ holds whichever way a task is completed. Besides standard JSON Schema, a propert
   message id that the pages translate.
 
 An unknown form key is an error (``UnknownForm``), never a fallback to another form.
+
+Forms are deployed like the process files (``POST /api/v1/processes``, ``flask processes
+deploy``; stored in ``process_files``): the deployed version is the one read, and every process
+sees a new one within PROCESS_RELOAD_SECONDS, without a restart. The files of bpmn/forms/ are
+the first deployment.
 """
 from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-from sqlalchemy import select
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from extensions import db
 from forms.fields import FALSE, TRUE
 from handlers.catalogue import HANDLER_ROLES, active_departments
-from models import Photo
+from models import Photo, ProcessFile
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
 # Lists the system supplies to ``x-choices``; None: checked where the value is applied
@@ -113,70 +121,181 @@ class FormSpec:
         return tuple(f.data_key for f in self.fields if f.public)
 
 
-_cache: dict[tuple[str, str], tuple[float, FormSpec]] = {}
+_cache: dict[tuple[str, str], tuple[object, FormSpec]] = {}
 _lock = threading.Lock()
+# A form file's name: the form key, then what the file holds.
+FORM_FILE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,100})\.(schema|uischema)\.json$")
+# database URL -> (monotonic time of the last marker check, marker, {file name: text} deployed)
+_deployed: dict[str, tuple[float, int | None, dict[str, str]]] = {}
 
 
 def form_files(key: str, directory: Path = FORMS_DIR) -> tuple[Path, Path]:
     return directory / f"{key}.schema.json", directory / f"{key}.uischema.json"
 
 
-def form_problems(key: str, directory: Path = FORMS_DIR) -> list[str]:
-    """What is wrong with the form ``key`` in ``directory`` (empty when it is usable)."""
-    schema_path, ui_path = form_files(key, directory)
-    if not key or not schema_path.is_file():
-        return [f"form {key!r} is not declared: no {schema_path.name} in {directory.name}/"]
+def form_key_of(file_name: str) -> str | None:
+    """The form key of a form file name (``inspect.schema.json`` -> ``inspect``), else None."""
+    match = FORM_FILE.match(file_name or "")
+    return match.group(1) if match else None
+
+
+def shipped_form_files(directory: Path = FORMS_DIR) -> dict[str, str]:
+    """The form files of bpmn/forms/ {file name: text}: deployed with the shipped process files."""
+    return {path.name: path.read_text("utf-8") for path in sorted(directory.glob("*.json"))
+            if form_key_of(path.name)}
+
+
+def deployed_form_files() -> dict[str, str] | None:
+    """The current version of every deployed form file {file name: text}; None outside an app.
+
+    Read again when the deployment marker (the largest id of ``process_files``, the one
+    ``workflows.specs`` checks before a case) changed, checked every PROCESS_RELOAD_SECONDS:
+    a form deployed in one process reaches every other within seconds."""
+    if not has_app_context():
+        return None
+    url = str(db.engine.url)
+    now = time.monotonic()
+    cached = _deployed.get(url)
+    if cached and now - cached[0] < current_app.config["PROCESS_RELOAD_SECONDS"]:
+        return cached[2]
+    marker = db.session.scalar(select(func.max(ProcessFile.id)))
+    if cached and cached[1] == marker:
+        _deployed[url] = (now, marker, cached[2])
+        return cached[2]
+    latest = (select(ProcessFile.name, func.max(ProcessFile.version).label("version"))
+              .where(ProcessFile.name.like("%.json")).group_by(ProcessFile.name).subquery())
+    rows = db.session.execute(select(ProcessFile.name, ProcessFile.xml).join(
+        latest, (ProcessFile.name == latest.c.name) & (ProcessFile.version == latest.c.version)))
+    texts = {name: text for name, text in rows if form_key_of(name)}
+    _deployed[url] = (now, marker, texts)
+    return texts
+
+
+def forget_deployed_forms() -> None:
+    """Drop the deployed forms read by this process (after a deploy here, and between tests)."""
+    _deployed.clear()
+
+
+def form_texts_problems(key: str, schema_text: str | None, ui_text: str | None) -> list[str]:
+    """What is wrong with the form ``key`` given the texts of its schema and UI schema (the
+    UI schema may be missing): JSON, a JSON Schema, an object with properties, the project's
+    ``x-`` keys, a UI order and choice names that match the properties."""
+    if schema_text is None:
+        return [f"form {key!r} is not declared: no {key}.schema.json is deployed"]
     problems: list[str] = []
     try:
-        schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        ui = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path.is_file() else {}
-    except (OSError, ValueError) as exc:
+        schema = json.loads(schema_text)
+        ui = json.loads(ui_text) if ui_text is not None else {}
+    except ValueError as exc:
         return [f"form {key!r}: not readable JSON ({exc})"]
     try:
         jsonschema_rs.meta.validate(schema)
     except jsonschema_rs.ValidationError as exc:
         problems.append(f"form {key!r}: not a valid JSON Schema: {exc.message}")
+    except Exception as exc:  # noqa: BLE001 - e.g. an unknown $schema: a problem of the form
+        problems.append(f"form {key!r}: not a valid JSON Schema: {exc}")
     if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(
             schema.get("properties"), dict):
         return [*problems, f"form {key!r}: the schema must be an object with properties"]
+    if not isinstance(ui, dict):
+        return [*problems, f"form {key!r}: the UI schema must be an object"]
     properties = schema["properties"]
-    for name in schema.get("required", []):
+    required, order = schema.get("required", []), ui.get("ui:order", [])
+    for name in required if isinstance(required, list) else []:
         if name not in properties:
             problems.append(f"form {key!r}: required field {name!r} is not a property")
-    for name in ui.get("ui:order", []):
-        if name not in properties:
+    for name in order if isinstance(order, list) else [order]:
+        if not isinstance(name, str) or name not in properties:
             problems.append(f"form {key!r}: the UI schema orders an unknown field {name!r}")
     for name, prop in properties.items():
-        source = prop.get("x-choices") if isinstance(prop, dict) else None
-        if source is not None and source not in CHOICE_SOURCES:
-            problems.append(f"form {key!r}: field {name!r} takes choices from unknown list {source!r}")
-        names = (ui.get(name) or {}).get("ui:enumNames")
-        if names is not None and "enum" in prop and len(names) != len(prop["enum"]):
-            problems.append(f"form {key!r}: field {name!r} has {len(prop['enum'])} choices but "
-                            f"{len(names)} names")
+        problems += _property_problems(key, name, prop, ui.get(name))
     return problems
 
 
-def load_form(key: str | None, directory: Path = FORMS_DIR) -> FormSpec:
-    """The declared form ``key``; re-read when its file changes. Raises UnknownForm."""
-    schema_path, ui_path = form_files(key or "", directory)
+def _property_problems(key: str, name: str, prop: Any, ui: Any) -> list[str]:
+    if not isinstance(prop, dict):
+        return [f"form {key!r}: field {name!r} must be a schema object"]
+    if ui is not None and not isinstance(ui, dict):
+        return [f"form {key!r}: the UI schema of field {name!r} must be an object"]
+    problems = []
+    source = prop.get("x-choices")
+    if source is not None and source not in CHOICE_SOURCES:
+        problems.append(f"form {key!r}: field {name!r} takes choices from unknown list {source!r}")
+    data_key = prop.get("x-task-data")
+    if data_key is not None and not (isinstance(data_key, str) and data_key.isidentifier()):
+        problems.append(f"form {key!r}: field {name!r} stores under {data_key!r}, not a data name")
+    for flag in ("x-public", "x-photos"):
+        if flag in prop and not isinstance(prop[flag], bool):
+            problems.append(f"form {key!r}: field {name!r}: {flag} must be true or false")
+    messages = prop.get("x-messages")
+    if messages is not None and not (isinstance(messages, dict)
+                                     and all(isinstance(v, str) for v in messages.values())):
+        problems.append(f"form {key!r}: field {name!r}: x-messages must map keywords to texts")
+    names = (ui or {}).get("ui:enumNames")
+    if names is not None and "enum" in prop and (not isinstance(names, list) or not isinstance(
+            prop["enum"], list) or len(names) != len(prop["enum"])):
+        problems.append(f"form {key!r}: field {name!r} has {len(prop['enum'])} choices but "
+                        f"{len(names) if isinstance(names, list) else 'no list of'} names")
+    return problems
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def form_problems(key: str, directory: Path | None = FORMS_DIR,
+                  texts: dict[str, str] | None = None) -> list[str]:
+    """What is wrong with the form ``key`` (empty when it is usable): from ``texts`` {file
+    name: text} when it holds the form's schema, else from ``directory`` (None: nowhere else)."""
+    if texts is not None and f"{key}.schema.json" in texts:
+        return form_texts_problems(key, texts[f"{key}.schema.json"], texts.get(f"{key}.uischema.json"))
+    if directory is None:
+        return [f"form {key!r} is not declared: no {key}.schema.json is deployed or sent"]
+    schema_path, ui_path = form_files(key, directory)
+    if not key or not schema_path.is_file():
+        return [f"form {key!r} is not declared: no {schema_path.name} in {directory.name}/"]
     try:
-        stamp = schema_path.stat().st_mtime + (ui_path.stat().st_mtime if ui_path.exists() else 0)
+        return form_texts_problems(key, _read(schema_path), _read(ui_path))
+    except OSError as exc:
+        return [f"form {key!r}: not readable ({exc})"]
+
+
+def _form_texts(key: str, directory: Path) -> tuple[str, str | None, str | None]:
+    """(where from, schema text, UI schema text) of the form ``key``: its deployed version.
+    bpmn/forms on disk is read only for a key nothing deployed holds: outside an app (unit
+    tests, lint of files), or a database from before forms were deployable until its first
+    list or deploy deploys the shipped forms (workflows.specs.deploy_shipped_files)."""
+    deployed = deployed_form_files() if directory == FORMS_DIR else None
+    if deployed and f"{key}.schema.json" in deployed:
+        return "deployed", deployed[f"{key}.schema.json"], deployed.get(f"{key}.uischema.json")
+    schema_path, ui_path = form_files(key, directory)
+    try:
+        return str(directory), _read(schema_path), _read(ui_path)
     except OSError:
-        raise UnknownForm(f"no task form {key!r}") from None
-    cache_key = (str(directory), key or "")
+        return str(directory), None, None
+
+
+def load_form(key: str | None, directory: Path = FORMS_DIR) -> FormSpec:
+    """The declared form ``key``, its deployed version; parsed again when its text changes.
+    Raises UnknownForm."""
+    if not key or not FORM_FILE.match(f"{key}.schema.json"):
+        raise UnknownForm(f"no task form {key!r}")
+    source, schema_text, ui_text = _form_texts(key, directory)
+    if schema_text is None:
+        raise UnknownForm(f"no task form {key!r}")
+    cache_key, stamp = (source, key), (schema_text, ui_text)
     cached = _cache.get(cache_key)
     if cached and cached[0] == stamp:
         return cached[1]
-    problems = form_problems(key or "", directory)
+    problems = form_texts_problems(key, schema_text, ui_text)
     if problems:
         raise UnknownForm("; ".join(problems))
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    ui = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path.is_file() else {}
-    order = ui.get("ui:order") or list(schema["properties"])
+    schema = json.loads(schema_text)
+    ui = json.loads(ui_text) if ui_text is not None else {}
+    order = list(ui.get("ui:order") or schema["properties"])
     order += [n for n in schema["properties"] if n not in order]
     required = set(schema.get("required", []))
-    spec = FormSpec(key or "", schema, ui, tuple(
+    spec = FormSpec(key, schema, ui, tuple(
         FieldSpec(name, schema["properties"][name], ui.get(name) or {}, name in required) for name in order))
     with _lock:
         _cache[cache_key] = (stamp, spec)
@@ -305,8 +424,12 @@ def _has_nul(value: Any) -> bool:
 
 
 def declared_forms(directory: Path = FORMS_DIR) -> dict[str, dict]:
-    """Every declared form's JSON Schema by form key (what the API documents)."""
-    keys = sorted(p.name.removesuffix(".schema.json") for p in directory.glob("*.schema.json"))
+    """Every declared form's JSON Schema by form key (what the API documents): the deployed
+    ones, and those of bpmn/forms no deploy holds yet."""
+    names = {p.name for p in directory.glob("*.schema.json")}
+    if directory == FORMS_DIR:
+        names |= set(deployed_form_files() or ())
+    keys = sorted({form_key_of(n) for n in names if n.endswith(".schema.json")} - {None})
     return {key: load_form(key, directory).schema for key in keys}
 
 

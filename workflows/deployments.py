@@ -1,9 +1,14 @@
-"""Deploying a process or decision file: checked as a whole set, then stored as a new version.
+"""Deploying a process or decision file, or a task form: checked, then stored as a new version.
 
 A deploy is refused, with the list of problems and nothing changed, when the file is not
 well-formed XML, the set does not parse, lint (``workflows.lint``) finds problems, or the new set would leave a
 category or an open case without its process, or could not start a case of some category.
 Cases in flight are not touched by any deploy: each runs on the spec stored with it.
+
+A task form (``<key>.schema.json``, ``<key>.uischema.json``) is stored in the same table and
+read by ``forms.tasks`` from there; deploy a new form before the process that names it (a
+process naming a form that is not deployed is refused). A form is checked as forms.tasks reads
+it: JSON, a JSON Schema, the project's ``x-`` keys, a UI schema that orders known fields.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
+from forms.tasks import deployed_form_files, forget_deployed_forms, form_key_of, form_texts_problems
 from handlers.catalogue import active_categories
 from handlers.vocabulary import Severity
 from models import Case, ProcessFile, ProcessSpec, after_commit, utcnow
@@ -32,7 +38,7 @@ from workflows.specs import (
     parse_files,
 )
 
-FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.(bpmn|dmn)$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.(bpmn|dmn|schema\.json|uischema\.json)$")
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_PROBLEMS = 30
 
@@ -52,16 +58,31 @@ class Deployed:
     unchanged: bool  # the same bytes were already the current version
 
 
+def file_kind(name: str) -> str:
+    """What a deployed file is: ``process`` (.bpmn), ``decision`` (.dmn) or ``form``."""
+    return "form" if form_key_of(name) else "decision" if name.endswith(".dmn") else "process"
+
+
 def describe(row: ProcessFile) -> dict:
-    return {"name": row.name, "version": row.version, "sha256": row.sha256,
+    return {"name": row.name, "kind": file_kind(row.name), "version": row.version, "sha256": row.sha256,
             "deployed_by": row.deployed_by, "deployed_at": row.deployed_at}
 
 
 def deployed_files() -> list[ProcessFile]:
-    """The current version of every deployed file (the files of bpmn/ on first use)."""
+    """The current version of every deployed file, processes, tables, then forms (the files of
+    bpmn/ and bpmn/forms/ on first use)."""
     if deploy_shipped_files():
         db.session.flush()
-    return current_files()
+    return current_files() + current_forms()
+
+
+def current_forms() -> list[ProcessFile]:
+    """The current version of every deployed form file, by name."""
+    latest = (select(ProcessFile.name, db.func.max(ProcessFile.version).label("version"))
+              .where(ProcessFile.name.like("%.json")).group_by(ProcessFile.name).subquery())
+    rows = db.session.scalars(select(ProcessFile).join(
+        latest, (ProcessFile.name == latest.c.name) & (ProcessFile.version == latest.c.version)))
+    return sorted((row for row in rows if form_key_of(row.name)), key=lambda row: row.name)
 
 
 def file_version(name: str, version: int | None = None) -> ProcessFile:
@@ -78,7 +99,8 @@ def file_version(name: str, version: int | None = None) -> ProcessFile:
 def check_file(name: str, data: bytes) -> tuple[str, list[str]]:
     """The file's text and what is wrong with it alone (name, size, encoding, XML, root)."""
     if not FILE_NAME.match(name or ""):
-        return "", ["the file name must end in .bpmn or .dmn and use letters, digits, '_' or '-'"]
+        return "", ["the file name must end in .bpmn, .dmn, .schema.json or .uischema.json and use "
+                    "letters, digits, '_' or '-'"]
     limit = current_app.config["PROCESS_FILE_MAX_BYTES"]
     if not data:
         return "", ["the file is empty"]
@@ -88,6 +110,8 @@ def check_file(name: str, data: bytes) -> tuple[str, list[str]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return "", [f"the file is not UTF-8 text (byte {exc.start})"]
+    if form_key_of(name):
+        return text.lstrip("\ufeff"), []  # checked as a form by _form_problems
     try:
         root = etree.fromstring(data, SAFE_XML)
     except etree.XMLSyntaxError as exc:
@@ -103,13 +127,16 @@ def check_file(name: str, data: bytes) -> tuple[str, list[str]]:
     return text.lstrip("\ufeff"), []
 
 
-def check_set(files: dict[str, str]) -> list[str]:
-    """What is wrong with a whole set of files {name: xml} as the next deployment."""
+def check_set(files: dict[str, str], forms: dict[str, str] | None = None) -> list[str]:
+    """What is wrong with a whole set of files {name: xml} as the next deployment; user tasks
+    name forms of ``forms`` {file name: text} (default: the deployed forms), never of the disk."""
+    files = {name: text for name, text in files.items() if not form_key_of(name)}
     try:
         parsed = parse_files(files)
     except Exception as exc:  # noqa: BLE001 - any parser error is a problem to report, not a 500
         return [f"the files do not parse: {exc}"]
-    problems = _lint(files)
+    forms = (deployed_form_files() or {}) if forms is None else forms
+    problems = _lint({**files, **forms})
     wanted = {c.process_id for c in active_categories()}
     open_ids = set(db.session.scalars(select(Case.process_id).where(Case.closed_at.is_(None)).distinct()))
     for process_id in sorted((wanted | open_ids) - set(parsed)):
@@ -121,7 +148,18 @@ def check_set(files: dict[str, str]) -> list[str]:
 
 def _lint(files: dict[str, str]) -> list[str]:
     """``flask processes check`` over the set: lanes, step kinds, forms, labels, hit policies, routes."""
-    return [str(problem) for problem in lint_files(files)]
+    return [str(problem) for problem in lint_files(files, forms_dir=None)]
+
+
+def _form_problems(name: str, text: str, current: dict[str, ProcessFile]) -> list[str]:
+    """What is wrong with a form file as the next version, with the other file of its form
+    as deployed: a UI schema needs its schema deployed first."""
+    key = form_key_of(name)
+    schema_name, ui_name = f"{key}.schema.json", f"{key}.uischema.json"
+    texts = {n: row.xml for n, row in current.items() if n in (schema_name, ui_name)} | {name: text}
+    if schema_name not in texts:
+        return [f"no {schema_name} is deployed: deploy the form's schema first"]
+    return form_texts_problems(key, texts[schema_name], texts.get(ui_name))
 
 
 def _start_every_category(parsed: dict) -> list[str]:
@@ -155,9 +193,12 @@ def deploy_file(name: str, data: bytes, deployed_by: str) -> Deployed:
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if name in current and current[name].sha256 == sha256:
         return Deployed(current[name], unchanged=True)
-    files = {row_name: row.xml for row_name, row in current.items()}
-    files[name] = text
-    problems = check_set(files)
+    if form_key_of(name):
+        problems = _form_problems(name, text, current)
+    else:
+        files = {row_name: row.xml for row_name, row in current.items() if not form_key_of(row_name)}
+        files[name] = text
+        problems = check_set(files, {n: row.xml for n, row in current.items() if form_key_of(n)})
     if problems:
         raise DeployRefused(problems)
     row = ProcessFile(name=name, version=(current[name].version + 1) if name in current else 1,
@@ -169,6 +210,7 @@ def deploy_file(name: str, data: bytes, deployed_by: str) -> Deployed:
         raise Conflict(f"{name} was deployed by someone else just now: look at the list and try again") from None
     # This process sees the deploy at once; the others at their next marker check.
     after_commit(forget_deployments, key="forget_deployments")
+    after_commit(forget_deployed_forms, key="forget_deployed_forms")
     return Deployed(row, unchanged=False)
 
 
@@ -189,4 +231,4 @@ def case_diagram(case: Case) -> tuple[str, ProcessFile | None]:
 
 
 __all__ = ["DeployRefused", "Deployed", "case_diagram", "check_file", "check_set", "deploy_file",
-           "deployed_files", "describe", "file_version", "files_hash"]
+           "current_forms", "deployed_files", "describe", "file_kind", "file_version", "files_hash"]

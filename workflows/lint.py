@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from lxml import etree
 
-from forms.tasks import FORMS_DIR, form_problems
+from forms.tasks import FORMS_DIR, form_key_of, form_problems
 from handlers.vocabulary import CaseStatus, Role, Severity, StepKind
 from workflows.engine import SCRIPT_ENGINE
 from workflows.parsing import LANE_ROLE_PROPERTY, NAMESPACES, ROUTED_ROLE, ProcessFileParser, lane_role
@@ -47,16 +47,27 @@ class Problem:
 
 
 def lint_files(files: Iterable[Path] | Mapping[str, str], *, categories: Iterable[str] | None = None,
-               forms_dir: Path = FORMS_DIR) -> list[Problem]:
-    """The problems of a set of .bpmn and .dmn files (paths, or {file name: XML text}).
+               forms_dir: Path | None = FORMS_DIR) -> list[Problem]:
+    """The problems of a set of .bpmn and .dmn files (paths, or {file name: XML text}), and of
+    the task forms in it (``<key>.schema.json``, ``<key>.uischema.json``).
 
+    A user task's form is looked up among the forms of the set first, then in ``forms_dir``
+    (None: only the set; a deploy passes the deployed forms plus the upload that way).
     ``categories`` are the category codes every decision table with a ``category`` input must
     route; by default the catalogue's active ones. An empty list means all is well."""
     texts = dict(files) if isinstance(files, Mapping) else {Path(p).name: Path(p).read_text("utf-8")
                                                             for p in files}
+    forms = {name: text for name, text in texts.items() if form_key_of(name)}
     problems: list[Problem] = []
+    for key in sorted({form_key_of(name) for name in forms}):
+        if f"{key}.schema.json" not in forms:
+            problems.append(Problem(f"{key}.uischema.json", None, f"no {key}.schema.json: deploy the schema first"))
+        else:
+            problems += [Problem(f"{key}.schema.json", None, text) for text in form_problems(key, None, forms)]
     roots: dict[str, etree._Element] = {}
     for name, text in sorted(texts.items()):
+        if name in forms:
+            continue
         try:
             roots[name] = etree.fromstring(text.encode("utf-8"), SAFE_XML)
         except etree.XMLSyntaxError as exc:
@@ -64,7 +75,7 @@ def lint_files(files: Iterable[Path] | Mapping[str, str], *, categories: Iterabl
     codes = sorted(set(categories) if categories is not None else known_categories())
     for name, root in roots.items():
         if name.endswith(".bpmn"):
-            problems += _lint_process(name, root, forms_dir)
+            problems += _lint_process(name, root, forms_dir, forms)
         elif name.endswith(".dmn"):
             problems += _lint_decisions(name, root, codes)
         else:
@@ -99,7 +110,7 @@ def _properties(element) -> dict[str, str]:
         "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)}
 
 
-def _lint_process(name: str, root, forms_dir: Path) -> list[Problem]:
+def _lint_process(name: str, root, forms_dir: Path | None, forms: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     for process in root.iterfind("bpmn:process", NS):
         in_lanes: set[str] = set()
@@ -115,7 +126,8 @@ def _lint_process(name: str, root, forms_dir: Path) -> list[Problem]:
                 problems.append(Problem(name, lane_id, f"lane role {role!r} is unknown; one of "
                                         f"{', '.join(sorted(LANE_ROLES))}"))
         for task in process.iterfind(".//bpmn:userTask", NS):
-            problems += _lint_user_task(name, task, forms_dir, bool(lanes) and task.get("id") not in in_lanes)
+            problems += _lint_user_task(name, task, forms_dir, forms,
+                                        bool(lanes) and task.get("id") not in in_lanes)
         for element in process.iter():
             status = _properties(element).get("caseStatus") if isinstance(element.tag, str) else None
             if status is not None:
@@ -124,7 +136,8 @@ def _lint_process(name: str, root, forms_dir: Path) -> list[Problem]:
     return problems
 
 
-def _lint_user_task(name: str, task, forms_dir: Path, outside_lanes: bool) -> list[Problem]:
+def _lint_user_task(name: str, task, forms_dir: Path | None, forms: dict[str, str],
+                    outside_lanes: bool) -> list[Problem]:
     task_id, props = task.get("id"), _properties(task)
     problems = []
     kind = props.get("stepKind")
@@ -137,7 +150,7 @@ def _lint_user_task(name: str, task, forms_dir: Path, outside_lanes: bool) -> li
     if not form_key:
         problems.append(Problem(name, task_id, "user task declares no form (a 'formKey' property)"))
     else:
-        problems += [Problem(name, task_id, text) for text in form_problems(form_key, forms_dir)]
+        problems += [Problem(name, task_id, text) for text in form_problems(form_key, forms_dir, forms)]
     if "dueData" not in props:
         problems.append(Problem(name, task_id, "user task declares no deadline (a 'dueData' property "
                                 "naming the data that holds it; empty: no deadline of its own)"))

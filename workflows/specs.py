@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from extensions import db
+from forms.tasks import forget_deployed_forms, shipped_form_files
 from models import Case, ProcessFile, ProcessSpec, after_commit, utcnow
 from workflows.engine import (
     ENGINE_VERSION,
@@ -110,11 +111,12 @@ def shipped_files() -> dict[str, str]:
 
 
 def deploy_shipped_files() -> int:
-    """Deploy as version 1 each file of bpmn/ that was never deployed; returns how many.
+    """Deploy as version 1 each file of bpmn/ and bpmn/forms/ that was never deployed; returns how many.
     Idempotent, and safe when two processes do it at once (the database keeps one)."""
     existing = set(db.session.scalars(select(ProcessFile.name).distinct()))
     added = 0
-    for name, xml in shipped_files().items():
+    # The task forms of bpmn/forms/ too: the shipped process files name them.
+    for name, xml in {**shipped_files(), **shipped_form_files()}.items():
         if name not in existing:
             db.session.execute(_insert().values(
                 name=name, version=1, sha256=hashlib.sha256(xml.encode("utf-8")).hexdigest(), xml=xml,
@@ -277,3 +279,4 @@ def forget_stored_specs() -> None:
     """Tests drop and recreate databases; the 'already stored' memo must go with them."""
     _stored.clear()
     _deployments.clear()
+    forget_deployed_forms()
