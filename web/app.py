@@ -85,6 +85,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     from web.inbox import inbox_bp
     from web.open311 import open311_bp
     from web.photos import photos_bp
+    from web.processes_pages import processes_bp
     from web.reports import reports_bp
     from web.requests import requests_bp
 
@@ -94,7 +95,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     csrf.exempt(open311_bp)
     # Blueprints before register_access: the inbox's poll hook must run before the access guard.
     for blueprint in (api_bp, auth_bp, photos_bp, reports_bp, requests_bp, open311_bp, inbox_bp, case_pages_bp,
-                      admin_bp):
+                      admin_bp, processes_bp):
         app.register_blueprint(blueprint)
     # Each request starts with an empty ``g``. It does anyway in production; where an app
     # context is already pushed (tests, shell) Flask would otherwise carry ``g`` - the signed-in
