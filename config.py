@@ -72,6 +72,9 @@ class Settings:
     PROCESS_RELOAD_SECONDS: float = field(default_factory=lambda: float(_env("PROCESS_RELOAD_SECONDS", "2")))
     # Largest process or decision file accepted by a deploy, in bytes.
     PROCESS_FILE_MAX_BYTES: int = field(default_factory=lambda: int(_env("PROCESS_FILE_MAX_BYTES", str(2 * 1024 * 1024))))
+    # Most recent cases a decision-table impact preview runs again (the newest first; the
+    # answer says when more were cut): keeps the preview a matter of seconds.
+    PROCESS_IMPACT_MAX_CASES: int = field(default_factory=lambda: int(_env("PROCESS_IMPACT_MAX_CASES", "5000")))
     # Seconds a grid polygon index is trusted before it is reloaded from the database.
     GRID_CACHE_SECONDS: int = field(default_factory=lambda: int(_env("GRID_CACHE_SECONDS", "30")))
     # Seconds the catalogue (categories, departments, alarm types) is trusted before it is

@@ -67,7 +67,7 @@ POLICY: dict[str, set[str]] = {
     "api.list_ip_blocks": ADMIN, "api.block_ip": ADMIN, "api.unblock_ip": ADMIN, "api.api_stats": ADMIN,
     "api.search_audit": ADMIN,
     "api.list_processes": PROCESS_ADMINS, "api.show_process_file": PROCESS_ADMINS,
-    "api.deploy_process_file": PROCESS_ADMINS,
+    "api.deploy_process_file": PROCESS_ADMINS, "api.process_file_impact": PROCESS_ADMINS,
 }
 SAMPLES = {"ref": "NOPE", "code": "ZZ-99", "account": "nobody", "photo_id": "0" * 32, "variant": "thumb",
            "process_id": "grid_case", "token": "nope", "format": "json"}

@@ -9,11 +9,12 @@ from flask import Response, g, jsonify, request
 
 from handlers.numbers import whole_number
 from models import transaction
-from web.access import requires
+from web.access import caller_scope, requires
 from web.api import BadBody, api_bp
 from web.api.openapi import documented
 from web.audit import audit_entry
 from workflows.deployments import deploy_file, deployed_files, describe, file_version
+from workflows.impact import MAX_DAYS, table_impact
 
 NAME_HEADER = "X-File-Name"
 
@@ -70,3 +71,32 @@ def deploy_process_file():
                             "sha256": deployed.file.sha256, "unchanged": deployed.unchanged})
         answer = {**describe(deployed.file), "unchanged": deployed.unchanged}
     return jsonify(answer), 200 if deployed.unchanged else 201
+
+
+@api_bp.post("/processes/impact")
+@documented("What a changed decision table would have done to the cases of the last days: how many "
+            "would have gone to another role or department, or had other deadlines", tag="processes",
+            errors=(400, 403, 404, 422),
+            query={"name": "the deployed table to compare with, e.g. routing.dmn",
+                   "days": f"how many days back (1-{MAX_DAYS}, default 30)"})
+@requires("processes.deploy")
+def process_file_impact():
+    """Send the proposed table as the body (application/xml), as for a deploy; nothing is
+    deployed. Every case opened in the window that the caller may see is run again up to its
+    first step on the deployed files and on the proposal. The answer: ``cases`` evaluated
+    (``cut`` when more than ``limit``), ``changed``, and per kind of change (``rerouted``:
+    handler_role/department, ``deadline``: response_minutes/dispose_hours, ``other`` outputs,
+    ``failed``: the case could not be run) a ``count`` and up to 10 ``examples`` of
+    ``{ref, category, severity, old, new}``. XML that does not parse is 422 with
+    ``details.problems``."""
+    name = (request.args.get("name") or request.headers.get(NAME_HEADER) or "")[:128]
+    raw_days = request.args.get("days", "")
+    days = whole_number(raw_days, MAX_DAYS) if raw_days else 30
+    if not days:
+        raise BadBody(400, "bad_days", f"days must be a whole number from 1 to {MAX_DAYS}")
+    if not name:
+        raise BadBody(422, "invalid", "name the table: ?name=routing.dmn",
+                      {"problems": ["the file name is missing"]})
+    with transaction():  # read-only; the files of bpmn/ are deployed on first use
+        answer = table_impact(name, request.get_data(cache=False), days, scope=caller_scope()).to_dict()
+    return jsonify(answer)
