@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
+from extensions import db
+from models import ProcessFile, transaction, utcnow
 from tests.builders import IN_JX01, image_bytes
 from tests.processes.conftest import sha256
 from workflows.specs import shipped_files
@@ -152,3 +155,18 @@ def test_the_cli_deploys_a_form(demo, runner, tmp_path):
     assert "inspect.schema.json deployed as version 1" in result.output
     listed = runner.invoke(args=["processes", "list"]).output
     assert "inspect.schema.json\tv1\t" in listed and "accept.schema.json\tv1\t" in listed
+
+
+def test_a_form_deployed_by_another_process_is_read_within_the_reload_interval(app, deploy):
+    from forms.tasks import load_form
+
+    assert deploy("inspect.schema.json", as_json(INSPECT_SCHEMA)).status_code == 201
+    assert load_form("inspect").field("reading").title == "Tilt after repair (degrees)"
+    changed = {**INSPECT_SCHEMA, "properties": {**INSPECT_SCHEMA["properties"], "reading": {
+        **INSPECT_SCHEMA["properties"]["reading"], "title": "Tilt (degrees)"}}}
+    with transaction():  # as another process's deploy writes it: nothing of this process is told
+        db.session.add(ProcessFile(name="inspect.schema.json", version=2, sha256=sha256(as_json(changed)),
+                                   xml=as_json(changed).decode(), deployed_by="elsewhere", deployed_at=utcnow()))
+    app.config["PROCESS_RELOAD_SECONDS"] = 0.2
+    time.sleep(0.3)
+    assert load_form("inspect").field("reading").title == "Tilt (degrees)"
