@@ -7,7 +7,7 @@ same 422 problem list, the same audit entry. Only holders of ``processes.deploy`
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms.tasks import declared_forms
@@ -49,6 +49,8 @@ def list_page():
 @processes_bp.get("/processes/<name>/edit")
 @requires("processes.deploy")
 def edit_page(name: str):
+    if not name.endswith((".bpmn", ".dmn")):  # a form file is JSON: no diagram editor for it
+        abort(404)
     with transaction():
         row = describe(file_version(name[:128]))  # NotFound -> 404
     editor = {

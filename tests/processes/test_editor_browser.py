@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.inbox.test_browser import ARGS, CHROMIUM
@@ -99,7 +100,14 @@ def test_an_admin_edits_a_step_and_a_table_in_the_browser_and_deploys(live_serve
     assert page.input_value("#step-panel select[name=formKey]") == "dispose"
     assert page.input_value("#step-panel input[name=dueData]") == "due_at"
     page.fill("#step-panel input[name=dueData]", "accept_due_at")
-    page.dispatch_event("#step-panel input[name=dueData]", "change")
+    # Leaving the field changes the property, as a modeling command: undo takes it back, redo
+    # brings it again.
+    page.click(".djs-element[data-element-id=dispose] .djs-hit")
+    due = page.locator("#step-panel input[name=dueData]")
+    page.keyboard.press("Control+Z")
+    expect(due).to_have_value("due_at")
+    page.keyboard.press("Control+Y")
+    expect(due).to_have_value("accept_due_at")
     assert "版本 " + str(version + 1) in deployed_message(page)
 
     new_version, after = current(client, auth, "grid_case.bpmn")

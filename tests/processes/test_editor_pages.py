@@ -27,6 +27,8 @@ def test_a_supervisor_lists_opens_and_deploys_from_the_page(sign_in):
     text = listed.get_data(as_text=True)
     for name in ("grid_case.bpmn", "gov_service.bpmn", "routing.dmn", "sla.dmn"):
         assert f'href="/processes/{name}/edit"' in text
+    assert "dispose.schema.json" in text and 'href="/processes/dispose.schema.json/edit"' not in text
+    assert client.get("/processes/dispose.schema.json/edit", headers=PAGE).status_code == 404
     editor = client.get("/processes/sla.dmn/edit", headers=PAGE)
     assert editor.status_code == 200 and "dmn-modeler.production.min.js" in editor.get_data(as_text=True)
     assert "style-src-attr 'unsafe-inline'" in editor.headers["Content-Security-Policy"]

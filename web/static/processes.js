@@ -85,6 +85,7 @@
       modeling.updateModdleProperties(element, ext, {values: (ext.values || []).concat([props])});
     }
     var property = propertyOf(bo, name);
+    if (property && (property.value || "") === value) return; /* no empty step on the undo stack */
     if (property) {
       modeling.updateModdleProperties(element, property, {value: value});
     } else {
@@ -130,16 +131,19 @@
     modeler.on("selection.changed", function (e) {
       panelFor(e.newSelection.length === 1 ? e.newSelection[0] : null);
     });
-    modeler.on("commandStack.changed", function () { /* undo/redo: show what the XML now says */
+    /* Undo and redo clear the selection: the panel keeps its element and shows what it now says. */
+    modeler.on("commandStack.changed", function () {
       var selected = selection.get();
-      panelFor(selected.length === 1 ? selected[0] : null);
+      panelFor(selected.length === 1 ? selected[0] : registry.get(panel.dataset.element || ""));
     });
   }
 
   /* ---- opening and deploying ---- */
 
   function openBpmn(xml) {
-    modeler = new window.BpmnJS({container: canvasEl, moddleExtensions: {spiffworkflow: SPIFF_MODDLE}});
+    /* keyboard.bind: undo, redo, delete... when the diagram has the focus. */
+    modeler = new window.BpmnJS({container: canvasEl, keyboard: {bind: true},
+                                 moddleExtensions: {spiffworkflow: SPIFF_MODDLE}});
     return modeler.importXML(xml).then(function () {
       modeler.get("canvas").zoom("fit-viewport");
       wirePanel();
@@ -147,7 +151,7 @@
   }
 
   function openDmn(xml) {
-    modeler = new window.DmnJS({container: canvasEl, });
+    modeler = new window.DmnJS({container: canvasEl});
     return modeler.importXML(xml).then(function () {
       var table = modeler.getViews().filter(function (v) { return v.type === "decisionTable"; })[0];
       if (table) return modeler.open(table);
