@@ -38,7 +38,7 @@ from werkzeug.datastructures import MultiDict
 
 from extensions import db
 from forms.fields import FALSE, TRUE
-from forms.form_checks import form_texts_problems
+from forms.form_checks import form_texts_problems, refuse_retrieval
 from handlers.catalogue import HANDLER_ROLES, active_departments
 from models import Photo, ProcessFile
 
@@ -265,7 +265,7 @@ class TaskForm:
             allowed = choice_values(prop["x-choices"]) if "x-choices" in prop else None
             if allowed is not None:
                 prop["enum"] = allowed
-        for error in jsonschema_rs.validator_for(schema).iter_errors(self.values):
+        for error in jsonschema_rs.validator_for(schema, retriever=refuse_retrieval).iter_errors(self.values):
             path = list(error.instance_path)
             name = str(path[0]) if path else getattr(error.kind, "property", None)
             target = self.spec.field(str(name)) if name is not None else None

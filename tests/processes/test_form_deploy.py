@@ -8,7 +8,12 @@ import io
 import json
 import time
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from extensions import db
+from forms.form_checks import form_texts_problems
+from forms.tasks import load_form
 from models import ProcessFile, transaction, utcnow
 from tests.builders import IN_JX01, image_bytes
 from tests.processes.conftest import sha256
@@ -133,6 +138,10 @@ def test_forms_that_are_not_forms_are_refused_and_nothing_is_deployed(client, au
         ("inspect.schema.json", as_json({"type": "object", "properties": {
             "reading": {"type": "string", "x-choices": "planets"}}}), "unknown list 'planets'"),
         ("inspect.uischema.json", as_json(INSPECT_UI), "deploy the form's schema first"),
+        ("inspect.schema.json", as_json({**INSPECT_SCHEMA, "properties": {
+            "reading": {"$ref": "http://127.0.0.1:9/schema.json"}}}), "refers outside the form"),
+        ("inspect.schema.json", as_json({**INSPECT_SCHEMA, "$schema": "http://127.0.0.1:9/meta"}),
+         "is not a JSON Schema draft"),
         ("inspect.json", as_json(INSPECT_SCHEMA), "the file name must end in"),
     ]
     for name, data, expected in cases:
@@ -158,8 +167,6 @@ def test_the_cli_deploys_a_form(demo, runner, tmp_path):
 
 
 def test_a_form_deployed_by_another_process_is_read_within_the_reload_interval(app, deploy):
-    from forms.tasks import load_form
-
     assert deploy("inspect.schema.json", as_json(INSPECT_SCHEMA)).status_code == 201
     assert load_form("inspect").field("reading").title == "Tilt after repair (degrees)"
     changed = {**INSPECT_SCHEMA, "properties": {**INSPECT_SCHEMA["properties"], "reading": {
@@ -170,3 +177,27 @@ def test_a_form_deployed_by_another_process_is_read_within_the_reload_interval(a
     app.config["PROCESS_RELOAD_SECONDS"] = 0.2
     time.sleep(0.3)
     assert load_form("inspect").field("reading").title == "Tilt (degrees)"
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=8)
+KEYWORDS = st.sampled_from(["type", "enum", "title", "x-task-data", "x-public", "x-photos", "x-choices",
+                            "x-messages", "maxLength", "pattern", "$ref", "items", "default"])
+PROPERTY = st.dictionaries(KEYWORDS, JSON | st.sampled_from(["string", "#/nowhere", "departments"]), max_size=4)
+
+
+@settings(max_examples=120, deadline=None)
+@given(properties=st.dictionaries(st.sampled_from(["a", "b", "note"]), PROPERTY | JSON, max_size=3),
+       required=JSON, ui=st.dictionaries(st.sampled_from(["ui:order", "a", "b", "note"]), JSON, max_size=3))
+def test_any_form_is_refused_with_problems_or_loads_and_draws(tmp_path_factory, properties, required, ui):
+    schema = {"type": "object", "properties": properties, "required": required}
+    problems = form_texts_problems("any", json.dumps(schema), json.dumps(ui))
+    if problems:
+        return
+    directory = tmp_path_factory.mktemp("forms")
+    (directory / "any.schema.json").write_text(json.dumps(schema))
+    (directory / "any.uischema.json").write_text(json.dumps(ui))
+    for spec in load_form("any", directory).fields:  # what the inbox page reads of each field
+        assert isinstance(spec.widget, str) and spec.data_key.isidentifier()
+        spec.enum_options, spec.public, spec.message("required"), spec.title, spec.help
