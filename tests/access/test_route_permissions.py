@@ -68,6 +68,8 @@ POLICY: dict[str, set[str]] = {
     "api.search_audit": ADMIN,
     "api.list_processes": PROCESS_ADMINS, "api.show_process_file": PROCESS_ADMINS,
     "api.deploy_process_file": PROCESS_ADMINS, "api.process_file_impact": PROCESS_ADMINS,
+    "processes.list_page": PROCESS_ADMINS, "processes.edit_page": PROCESS_ADMINS,
+    "processes.file_xml": PROCESS_ADMINS, "processes.deploy_page": PROCESS_ADMINS,
 }
 SAMPLES = {"ref": "NOPE", "code": "ZZ-99", "account": "nobody", "photo_id": "0" * 32, "variant": "thumb",
            "process_id": "grid_case", "token": "nope", "format": "json"}
