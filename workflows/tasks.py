@@ -8,7 +8,7 @@ from sqlalchemy import false, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
-from forms.tasks import task_form
+from forms.tasks import UnknownForm, task_form
 from handlers.scopes import scope_of_user
 from handlers.tasks import open_rating_task_id
 from handlers.vocabulary import Role, TaskStatus
@@ -117,12 +117,19 @@ def _complete(task_id: int, data: dict, actor: Actor, check, expected_version: i
             if expected_version is not None and expected_version != case.version:
                 raise Conflict(f"case {case.ref} changed (version {case.version}, you had "
                                f"{expected_version}): reload it")
-            form = task_form(task.form_key, data)
+            try:
+                form = task_form(task.form_key, data)
+            except UnknownForm as exc:
+                # The process names a form nobody declared: lint refuses such a file.
+                raise Invalid(f"task {task_id} has no usable form: {exc}") from None
             if not form.validate():
                 errors = {name: "; ".join(msgs) for name, msgs in form.errors.items()}
+                if form.form_errors:
+                    errors["data"] = "; ".join(form.form_errors)
                 raise Invalid("the task data is not valid: " + "; ".join(
                     f"{k}: {v}" for k, v in errors.items()), details=errors)
             values = form.task_data()
+            public = form.public_data()
             attach_cited_photos(case, values, actor.user_id)
             _apply_grid_choice(case, values)
             workflow = restore_case_workflow(case)
@@ -135,8 +142,10 @@ def _complete(task_id: int, data: dict, actor: Actor, check, expected_version: i
             run.run(workflow)
             task.status, task.completed_at, task.completed_by_id = TaskStatus.DONE, utcnow(), actor.user_id
             task.assignee_id = task.assignee_id or actor.user_id
+            # What the resident may read of this step travels with the event, as the form
+            # declared it (``x-public``): the tracking page shows nothing else.
             record(case, "task_completed", actor, task=task,
-                   data={"bpmn_id": task.bpmn_id, **values})
+                   data={"bpmn_id": task.bpmn_id, **values, "public": public})
             sync_case(case, workflow, actor, run, open_rows)
     except StaleDataError:
         raise Conflict("the case was changed by someone else at the same time: reload it") from None
