@@ -107,6 +107,7 @@ def test_a_new_step_with_its_form_is_deployed_and_worked_by_the_next_case(client
     assert listed["verify.schema.json"]["deployed_by"] == "bpmn/"  # the shipped forms are deployed too
     served = client.get("/api/v1/processes/inspect.uischema.json", headers=auth("supervisor"))
     assert served.status_code == 200 and json.loads(served.data) == INSPECT_UI
+    assert served.mimetype == "application/json"
 
     ref = open_case(client, auth)
     photo = client.post("/api/v1/photos", data={"photo": (io.BytesIO(image_bytes()), "done.png")},

@@ -13,7 +13,7 @@ from web.access import caller_scope, requires
 from web.api import BadBody, api_bp
 from web.api.openapi import documented
 from web.audit import audit_entry
-from workflows.deployments import deploy_file, deployed_files, describe, file_version
+from workflows.deployments import deploy_file, deployed_files, describe, file_kind, file_version
 from workflows.impact import MAX_DAYS, table_impact
 
 NAME_HEADER = "X-File-Name"
@@ -41,11 +41,13 @@ def show_process_file(name: str):
     with transaction():
         row = file_version(name[:128], version)
         body, headers = row.xml, {"X-Process-Version": str(row.version), "ETag": f'"{row.sha256}"'}
-    return Response(body, mimetype="application/xml", headers=headers)
+    mimetype = "application/json" if file_kind(row.name) == "form" else "application/xml"
+    return Response(body, mimetype=mimetype, headers=headers)
 
 
 @api_bp.post("/processes")
-@documented("Check and deploy a new version of a process (.bpmn) or decision (.dmn) file", tag="processes",
+@documented("Check and deploy a new version of a process (.bpmn) or decision (.dmn) file, or of a task "
+            "form (<key>.schema.json, <key>.uischema.json)", tag="processes",
             status=201, errors=(400, 403, 409, 422),
             query={"name": f"the file name, e.g. routing.dmn (or the {NAME_HEADER} header, or the "
                            "multipart file's own name)"})
@@ -56,7 +58,8 @@ def deploy_process_file():
     category can start a case, no process of open cases disappears); a refusal is 422 with
     ``details.problems`` and changes nothing. The next case of every process uses it within
     seconds; cases in flight finish on their own version. Sending the current bytes again
-    deploys nothing (200)."""
+    deploys nothing (200). A task form is checked as the inbox reads it (JSON, a JSON Schema, the
+    ``x-`` keys, a UI schema of known fields); deploy a new form before the process naming it."""
     upload = request.files.get("file")
     name = request.args.get("name") or request.headers.get(NAME_HEADER) or (upload.filename if upload else "")
     data = upload.read() if upload is not None else request.get_data(cache=False)
