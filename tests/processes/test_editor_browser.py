@@ -17,7 +17,8 @@ from tests.inbox.test_browser import ARGS, CHROMIUM
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1400, "height": 900}
 # dmn-js's production bundle warns about Inferno's build itself; a failed load is reported with
-# its address by the response listener instead (the browser's own /favicon.ico is not ours).
+# its address by the response listener instead (the browser's own /favicon.ico is not ours; a 422
+# is the refusal the test asks for).
 NOT_OURS = ("It looks like you're using a minified copy of the development build of Inferno",
             "Failed to load resource")
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
@@ -55,7 +56,7 @@ def signed_in(browser, base: str, account: str):
             if (msg.type == "error" or "Content Security Policy" in msg.text)
             and not msg.text.startswith(NOT_OURS) else None)
     page.on("response", lambda res: problems.append(f"{res.status} {res.url}")
-            if res.status >= 400 and not res.url.endswith("/favicon.ico") else None)
+            if res.status >= 400 and res.status != 422 and not res.url.endswith("/favicon.ico") else None)
     page.goto(base + "/login")
     page.fill("input[name=account]", account)
     page.fill("input[name=password]", "demo1234")
@@ -116,6 +117,16 @@ def test_an_admin_edits_a_step_and_a_table_in_the_browser_and_deploys(live_serve
     assert changed == [("dispose", "dueData", "accept_due_at")]
     assert len(spiff_properties(after)) == len(spiff_properties(before))
     assert b"<spiffworkflow:calledDecisionId>routing</spiffworkflow:calledDecisionId>" in after
+
+    # A lane's role the engine does not know is refused: the problems show on the page.
+    page.locator(".djs-element[data-element-id=lane_handler] > .djs-hit-all").dispatch_event("click")  # under the palette
+    expect(page.locator("#step-panel .lane-fields input[name=role]")).to_have_value("handler")
+    page.fill("#step-panel input[name=role]", "nobody")
+    page.press("#step-panel input[name=role]", "Tab")
+    deployed_message(page)
+    assert page.get_attribute("#deploy-status", "data-state") == "refused"
+    assert "lane role 'nobody' is unknown" in page.inner_text("#deploy-problems")
+    assert current(client, auth, "grid_case.bpmn")[0] == version + 1
 
     # The decision table: change the first rule's department from "fire" to "property".
     table_version, _ = current(client, auth, "routing.dmn")
