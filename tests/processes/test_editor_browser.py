@@ -12,7 +12,7 @@ from lxml import etree
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.inbox.test_browser import ARGS, CHROMIUM
+from tests.inbox.test_browser import ARGS, CHROMIUM, SHOTS
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1400, "height": 900}
@@ -97,6 +97,8 @@ def test_an_admin_edits_a_step_and_a_table_in_the_browser_and_deploys(live_serve
 
     page.click(".djs-element[data-element-id=dispose] .djs-hit")
     page.wait_for_selector("#step-panel:not([hidden])")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "process-editor-desktop.png"))
     assert page.input_value("#step-panel select[name=stepKind]") == "dispose"
     assert page.input_value("#step-panel select[name=formKey]") == "dispose"
     assert page.input_value("#step-panel input[name=dueData]") == "due_at"
@@ -137,6 +139,7 @@ def test_an_admin_edits_a_step_and_a_table_in_the_browser_and_deploys(live_serve
     page.keyboard.press("Control+A")
     page.keyboard.type('"property"')
     page.click("h1")  # leave the cell
+    page.screenshot(path=str(SHOTS / "decision-table-editor-desktop.png"))
     assert "版本 " + str(table_version + 1) in deployed_message(page)
     new_table_version, table = current(client, auth, "routing.dmn")
     assert new_table_version == table_version + 1
