@@ -27,9 +27,9 @@ from extensions import db, redis
 from forms.requests import Place, RequestForm, RequestType, category_form, pick, request_types
 from handlers.catalogue import CategoryEntry, category
 from handlers.crypto import encrypt_personal, normalize_phone
-from integrations.resident_progress import status_words
-from integrations.resident_requests import ResidentRequest, submit_request
 from models import Case, Open311Client, Open311Token, OrgUnit, transaction, utcnow
+from residents.progress import status_words
+from residents.requests import ResidentRequest, submit_request
 from workflows import CaseError
 from workflows.runtime import Actor
 

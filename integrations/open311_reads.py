@@ -18,8 +18,8 @@ from extensions import db
 from forms.requests import pick
 from handlers.catalogue import categories
 from integrations.open311 import Open311Error, form_of, jurisdiction
-from integrations.resident_progress import department_label, is_closed, status_words
 from models import Address, Case, CaseEvent, OrgUnit, utcnow
+from residents.progress import department_label, is_closed, status_words
 from workflows.cases import case_by_ref
 
 WINDOW = timedelta(days=90)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LOWER = ["models", "workflows", "handlers", "integrations", "reports", "forms"]
+LOWER = ["models", "workflows", "handlers", "integrations", "residents", "reports", "forms"]
 
 
 def modules():

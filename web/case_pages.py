@@ -19,8 +19,8 @@ from handlers.case_events import events_of_case
 from handlers.catalogue import categories
 from handlers.tasks import tasks_of_case
 from handlers.vocabulary import CaseStatus, TaskStatus
-from integrations.resident_progress import public_texts
 from models import CaseEvent, Grid, OrgUnit, Photo, User, transaction
+from residents.progress import public_texts
 from web.access import caller_scope, requires
 from web.case_labels import (
     ESCALATION_ACTIONS,

@@ -35,15 +35,15 @@ from handlers.numbers import whole_number
 from handlers.photos import PhotoRejected, photo_file
 from handlers.tasks import open_rating_task_id
 from handlers.vocabulary import Role, Source
-from integrations.resident_progress import status_words
-from integrations.resident_requests import (
+from models import OrgUnit, Photo
+from residents.progress import status_words
+from residents.requests import (
     MAX_PHOTOS,
     ResidentRequest,
     address_by_id,
     keep_photos,
     submit_request,
 )
-from models import OrgUnit, Photo
 from web.requests_view import address_tree, cases_by_refs, communities, grid_map, my_cases, request_view
 from workflows import CaseError, Conflict, complete_task
 from workflows.cases import case_by_ref

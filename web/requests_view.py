@@ -11,7 +11,8 @@ from forms.requests import QUESTION_SETS, attribute_label, pick
 from handlers.catalogue import categories
 from handlers.crypto import decrypt_personal, mask_name, mask_phone
 from handlers.tasks import open_rating_task_id
-from integrations.resident_progress import (
+from models import Case, Grid, OrgUnit, Photo
+from residents.progress import (
     Step,
     answer_of,
     case_events,
@@ -19,8 +20,7 @@ from integrations.resident_progress import (
     status_words,
     timeline,
 )
-from integrations.resident_requests import addresses_of, request_details
-from models import Case, Grid, OrgUnit, Photo
+from residents.requests import addresses_of, request_details
 
 MAP_WIDTH = 1000
 # Pixels: the least height of the map on a screen, so a finger can pick a place.

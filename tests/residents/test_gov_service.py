@@ -8,8 +8,8 @@ import time_machine
 from sqlalchemy import select
 
 from extensions import db
-from integrations.resident_progress import answer_of
 from models import Case, Task
+from residents.progress import answer_of
 from tests.builders import accept_and_dispatch, new_case, open_bpmn_ids, open_task, work
 from workflows import Invalid, fire_due_timers
 from workflows.tasks import complete_feedback_as_reporter

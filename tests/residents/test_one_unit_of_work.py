@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db, redis
 from forms.requests import Place
 from integrations.open311 import open_deferred_request, sweep_open311_tokens
-from integrations.resident_requests import DETAILS_EVENT, ResidentRequest, keep_photos, submit_request
 from models import Case, CaseEvent, Open311Token, Photo, utcnow
+from residents.requests import DETAILS_EVENT, ResidentRequest, keep_photos, submit_request
 from tests.residents.conftest import csrf_token, request_fields, room
 from tests.residents.test_open311 import post
 from workflows.runtime import Actor

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from extensions import db, redis
 from handlers.crypto import decrypt_personal
 from integrations.open311 import open_deferred_request
-from integrations.resident_requests import request_details
 from models import Case, Open311Client, Open311Token, transaction, utcnow
+from residents.requests import request_details
 from tests.residents.conftest import room, submit, submitted_ref
 from web.commands.demo_residents import DEMO_OPEN311_KEY
 from web.commands.services import AppWorker

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from extensions import db
 from handlers.crypto import decrypt_personal, is_encrypted
-from integrations.resident_requests import request_details
 from models import CaseEvent, Photo
+from residents.requests import request_details
 from tests.residents.conftest import (
     PHONE,
     close_if_asked,

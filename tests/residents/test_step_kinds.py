@@ -8,8 +8,8 @@ from datetime import timedelta
 from flask_babel import force_locale
 
 from extensions import db
-from integrations.resident_progress import answer_of, rating_of, timeline
 from models import CaseEvent, utcnow
+from residents.progress import answer_of, rating_of, timeline
 from tests.builders import new_case, work
 from tests.residents.conftest import PHONE, csrf_token, submit, submitted_ref, work_until_feedback
 from workflows.cases import case_by_ref
