@@ -95,8 +95,8 @@ def _property_problems(key: str, name: str, prop: Any, ui: Any) -> list[str]:
     source = prop.get("x-choices")
     if source is not None and source not in CHOICE_SOURCES:
         problems.append(f"form {key!r}: field {name!r} takes choices from unknown list {source!r}")
-    data_key = prop.get("x-task-data")
-    if data_key is not None and not (isinstance(data_key, str) and data_key.isidentifier()):
+    data_key = prop.get("x-task-data", name)
+    if not (isinstance(data_key, str) and data_key.isidentifier()):
         problems.append(f"form {key!r}: field {name!r} stores under {data_key!r}, not a data name")
     for flag in ("x-public", "x-photos"):
         if flag in prop and not isinstance(prop[flag], bool):
@@ -105,6 +105,9 @@ def _property_problems(key: str, name: str, prop: Any, ui: Any) -> list[str]:
     if messages is not None and not (isinstance(messages, dict)
                                      and all(isinstance(v, str) for v in messages.values())):
         problems.append(f"form {key!r}: field {name!r}: x-messages must map keywords to texts")
+    for setting in ("ui:widget", "ui:help"):
+        if setting in (ui or {}) and not isinstance(ui[setting], str):
+            problems.append(f"form {key!r}: field {name!r}: {setting} must be a text")
     names, values = (ui or {}).get("ui:enumNames"), prop.get("enum")
     if names is not None and values is not None and not (
             isinstance(names, list) and isinstance(values, list) and len(names) == len(values)):
