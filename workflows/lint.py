@@ -103,6 +103,36 @@ def known_categories() -> list[str]:
     return list(SEED_CATEGORIES)
 
 
+def known_departments() -> set[str]:
+    """The department codes a routing row may name (the catalogue's active ones, else its seed)."""
+    from flask import has_app_context
+
+    if has_app_context():
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from handlers.catalogue import active_departments
+
+        try:
+            return {d.code for d in active_departments()}
+        except SQLAlchemyError:
+            pass
+    from handlers.catalogue_seed import DEPARTMENTS
+
+    return {row[0] for row in DEPARTMENTS}
+
+
+# What a decision table's outputs may name: a route to a department or a role nobody has
+# would open cases that no inbox ever shows.
+def _unknown_references(outputs: dict, departments: set[str]) -> list[str]:
+    found = []
+    department, role = outputs.get("department"), outputs.get("handler_role")
+    if department is not None and department not in departments:
+        found.append(f"department {department!r} is not in the catalogue")
+    if role is not None and role not in {r.value for r in Role}:
+        found.append(f"handler_role {role!r} is not a role")
+    return found
+
+
 # Processes ----------------------------------------------------------------------------------
 
 def _properties(element) -> dict[str, str]:
@@ -242,6 +272,8 @@ def _lint_table(name: str, decision_id: str, table, categories: list[str]) -> li
     severities = [s.value for s in Severity] if "severity" in inputs else [None]
     problems: list[Problem] = []
     overlaps: list[str] = []
+    unknown: dict[str, str] = {}
+    departments = known_departments()
     for category, severity in product(categories, severities):
         data = {"category": category, **({"severity": severity} if severity else {})}
         where = f"category {category!r}" + (f", severity {severity!r}" if severity else "")
@@ -252,10 +284,14 @@ def _lint_table(name: str, decision_id: str, table, categories: list[str]) -> li
         except Exception as exc:  # noqa: BLE001 - a rule that fails to evaluate is a problem to list
             problems.append(Problem(name, decision_id, f"{where}: a rule fails: {exc}"))
             continue
+        for output in outputs:
+            for reference in _unknown_references(dict(output), departments):
+                unknown.setdefault(reference, where)
         if not rules:
             problems.append(Problem(name, decision_id, f"{where} matches no row: the category has no route"))
         elif len(rules) > 1 and (policy == "UNIQUE" or (policy == "ANY" and len(set(outputs)) > 1)):
             overlaps.append(f"{where} matches rows {', '.join(str(r.row_number) for r in rules)}")
+    problems += [Problem(name, decision_id, f"{reference} (e.g. for {where})") for reference, where in unknown.items()]
     if overlaps:
         problems.append(Problem(name, decision_id, f"hit policy {policy} but rows overlap "
                                 f"({len(overlaps)} inputs), e.g. {overlaps[0]}; declare FIRST if the "

@@ -97,6 +97,8 @@ def test_the_small_files_pass():
     ({"yes_name": ""}, "f_yes: branch out of gateway '受理?' has no label"),
     ({"hit_policy": "UNIQUE"}, "hit policy UNIQUE but rows overlap"),
     ({"last_row": ""}, "category 'complaint', severity 'low' matches no row: the category has no route"),
+    ({"last_row": CATCH_ALL.replace('"community_office"', '"nowhere"')},
+     "department 'nowhere' is not in the catalogue (e.g. for category 'complaint'"),
 ])
 def test_each_problem_is_caught_on_a_small_broken_file(changes, expected):
     found = problems(**changes)
