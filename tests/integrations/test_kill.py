@@ -39,6 +39,19 @@ def storm() -> list[tuple[str, str, dict]]:
     return messages
 
 
+def children_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 def start(kind: str, env: dict, log_dir: Path, n: int) -> subprocess.Popen:
     args = {"ingest": ["ingest", "mqtt"], "worker": ["worker"]}[kind]
     log = open(log_dir / f"{kind}-{n}.log", "wb")  # noqa: SIM115 - closed with the process
@@ -89,9 +102,13 @@ def test_killing_ingest_and_worker_mid_burst_loses_nothing_and_doubles_nothing(d
         wait_until(lambda: count(IngestedMessage) >= MESSAGES // 3, 30, "a third of the burst")
         ingest.send_signal(signal.SIGKILL)
         wait_until(lambda: count(Case) >= 20, 30, "cases being opened")
+        # RQ's scheduler of enqueue_at jobs is a process the worker forked: it must end with it.
+        forked = children_of(worker.pid)
+        assert forked, "the worker runs its scheduler in a process of its own"
         worker.send_signal(signal.SIGKILL)
         ingest.wait(10)
         worker.wait(10)
+        wait_until(lambda: not any(alive(pid) for pid in forked), 15, "the killed worker's scheduler to stop")
         processes += [start("ingest", env, tmp_path, 2), start("worker", env, tmp_path, 2)]
         assert published.wait(60), "the publisher did not finish"
         wait_until(lambda: count(IngestedMessage) == MESSAGES, 60, "every message ingested")
