@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 from flask_migrate import upgrade
 from redis import Redis
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from extensions import db
 from handlers.catalogue import ensure_catalogue, forget_catalogue
@@ -148,3 +151,34 @@ def auth(demo):
         return {"Authorization": f"Bearer {issue_token(user(account))}"}
 
     return headers
+
+
+# Debian's Chromium, driven by Playwright: never a browser download.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def live_server(demo, backend):
+    """The demo app served from a thread on a free loopback port, for the browser tests: they run
+    once, on SQLite."""
+    if backend != "sqlite":
+        pytest.skip("the browser path runs once, on SQLite")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    server = make_server("127.0.0.1", 0, demo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

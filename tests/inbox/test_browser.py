@@ -3,11 +3,9 @@ claims and disposes with a photo, sees a new task arrive without a reload; a dis
 desktop verifies. Screenshots go to var/screenshots/. Runs on the SQLite backend only."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from extensions import db
 from models import Case
@@ -16,35 +14,15 @@ from tests.builders import accept_and_dispatch, image_bytes, new_case
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
-def live_server(demo, backend, monkeypatch):
-    if backend != "sqlite":
-        pytest.skip("the browser path runs once, on SQLite")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
+def live_server(live_server, monkeypatch):
+    """The shared server (tests/conftest.py), with the inbox polling every second."""
     monkeypatch.setattr("web.inbox.POLL_SECONDS", 1)
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    return live_server
 
 
 def sign_in(browser, base: str, account: str, viewport: dict):

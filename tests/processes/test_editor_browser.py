@@ -4,15 +4,11 @@ changes a cell, deploys. Both are new versions that keep every spiffworkflow:pro
 worker cannot open the pages. No console error, no CSP violation. SQLite only."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
 from lxml import etree
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from tests.inbox.test_browser import ARGS, CHROMIUM, SHOTS
+from tests.inbox.test_browser import SHOTS
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1400, "height": 900}
@@ -23,29 +19,6 @@ NOT_OURS = ("It looks like you're using a minified copy of the development build
             "Failed to load resource")
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 
-
-@pytest.fixture
-def live_server(demo, backend):
-    if backend != "sqlite":
-        pytest.skip("the browser path runs once, on SQLite")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def signed_in(browser, base: str, account: str):

@@ -3,20 +3,14 @@ and report no policy violation; a grid named with HTML shows as text in the case
 tooltip. SQLite only (the browser path runs once)."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from extensions import db
 from models import Grid, transaction
 from tests.builders import new_case
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS_NAME = "<img src=x onerror=window.__xss=1>"
 # Collects what the page's policy refused, whatever the console says.
 WATCH_VIOLATIONS = """
@@ -26,29 +20,6 @@ document.addEventListener('securitypolicyviolation', function (e) {
 });
 """
 
-
-@pytest.fixture
-def live_server(demo, backend):
-    if backend != "sqlite":
-        pytest.skip("the browser path runs once, on SQLite")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watched:
