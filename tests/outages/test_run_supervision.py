@@ -33,9 +33,11 @@ def pids_of(root: int, fragment: str) -> set[int]:
 
 
 def main_pid(root: int, fragment: str) -> int | None:
-    """The process run.sh started (not those it forked itself: RQ's scheduler, gunicorn's workers)."""
-    pids = pids_of(root, fragment)
-    mains = [pid for pid in pids if _parent(pid) not in pids]
+    """The process run.sh's supervisor started (not those it forked itself: RQ's scheduler,
+    gunicorn's workers), read from one listing: its parent is the supervising bash."""
+    tree = descendants(root)
+    mains = [pid for pid, args in tree.items()
+             if fragment in args and "bash" not in args and "bash" in tree.get(_parent(pid), "")]
     assert len(mains) <= 1, mains
     return mains[0] if mains else None
 
@@ -74,8 +76,9 @@ def test_make_run_restarts_a_service_that_dies_and_stops_everything_on_sigterm(p
                  90, "the web, the worker and the scheduler", log)
         worker = main_pid(run.pid, "flask worker")
         os.kill(worker, signal.SIGKILL)
+        wait_for(lambda: "run.sh: worker exited with status 137; starting it again in 1s" in log(), 20,
+                 "the supervisor to see the worker die", log)
         wait_for(lambda: main_pid(run.pid, "flask worker") not in (None, worker), 20, "the worker started again", log)
-        assert "run.sh: worker exited with status 137; starting it again in 1s" in log()
         started = set(descendants(run.pid))
 
         run.send_signal(signal.SIGTERM)
