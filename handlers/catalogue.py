@@ -19,7 +19,7 @@ from extensions import db
 from handlers.catalogue_seed import seed_rows
 from handlers.errors import Invalid, NotFound
 from handlers.vocabulary import Role, Severity
-from models import Category, Department, DeviceAlarmType, utcnow
+from models import Category, Department, DeviceAlarmType, after_commit, utcnow
 from models.catalogue import FAMILIES
 
 # Roles a dispatcher may hand the disposal to.
@@ -287,6 +287,7 @@ def _apply_category(row: Category, values: dict) -> None:
         setattr(row, "process_id" if name == "process" else name, value if name != "linkage" else list(value or []))
     row.updated_at = utcnow()
     db.session.flush()
+    _forget_on_commit()
     for pair in values.get("alarm_types") or ():
         kind, _, alarm = pair.partition(".")
         mapping = db.session.get(DeviceAlarmType, (kind, alarm))
@@ -312,6 +313,7 @@ def add_department(values: dict) -> Department:
                      position=values.get("position", 1000), active=values.get("active", True), updated_at=utcnow())
     db.session.add(row)
     db.session.flush()
+    _forget_on_commit()
     return row
 
 
@@ -329,7 +331,14 @@ def change_department(code: str, changes: dict) -> Department:
             setattr(row, name, value.strip() if isinstance(value, str) else value)
     row.updated_at = utcnow()
     db.session.flush()
+    _forget_on_commit()
     return row
+
+
+def _forget_on_commit() -> None:
+    """Every change of the catalogue drops this process's copy once it commits (others reload
+    within CATALOGUE_CACHE_SECONDS): no caller has to remember it."""
+    after_commit(forget_catalogue, key="catalogue")
 
 
 def _check_department(values: dict, problems: dict[str, str], creating: bool) -> None:

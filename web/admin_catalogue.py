@@ -14,7 +14,6 @@ from handlers.catalogue import (
     change_category,
     change_department,
     departments,
-    forget_catalogue,
 )
 from handlers.errors import CaseError
 from models import transaction
@@ -56,7 +55,6 @@ def categories_page():
         try:
             with transaction():
                 add_category({"code": form.code.data, **values}, known_processes({form.process_id.data}))
-            forget_catalogue()
             flash(_("Category added: it is offered at once."))
             return redirect(url_for("admin.categories_page"))
         except CaseError as exc:
@@ -80,7 +78,6 @@ def change_category_page(code: str):
     try:
         with transaction():
             change_category(code, changes, set())
-        forget_catalogue()
         flash(_("Category saved."))
     except CaseError as exc:
         flash(exc.message)
@@ -95,7 +92,6 @@ def departments_page():
         try:
             with transaction():
                 add_department({"code": form.code.data, "name_zh": form.name_zh.data, "name_en": form.name_en.data})
-            forget_catalogue()
             flash(_("Department added: it can be dispatched to at once."))
             return redirect(url_for("admin.departments_page"))
         except CaseError as exc:
@@ -118,7 +114,6 @@ def change_department_page(code: str):
     try:
         with transaction():
             change_department(code, changes)
-        forget_catalogue()
         flash(_("Department saved."))
     except CaseError as exc:
         flash(exc.message)

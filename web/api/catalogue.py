@@ -15,7 +15,6 @@ from handlers.catalogue import (
     change_department,
     department_out,
     departments,
-    forget_catalogue,
 )
 from models import transaction
 from web.access import requires
@@ -147,7 +146,6 @@ def create_category():
     body = parse_body(CategoryIn)
     with transaction():
         row = add_category(_changes(body) | {"code": body.code}, known_processes({body.process}))
-    forget_catalogue()
     return jsonify(category_out(row)), 201
 
 
@@ -160,7 +158,6 @@ def patch_category(code: str):
     changes = _changes(body)
     with transaction():
         row = change_category(code, changes, known_processes({changes.get("process") or ""}))
-    forget_catalogue()
     return jsonify(category_out(row))
 
 
@@ -180,7 +177,6 @@ def create_department():
     body = parse_body(DepartmentIn)
     with transaction():
         row = add_department(_changes(body) | {"code": body.code})
-    forget_catalogue()
     return jsonify(department_out(row)), 201
 
 
@@ -192,5 +188,4 @@ def patch_department(code: str):
     body = parse_body(DepartmentPatch)
     with transaction():
         row = change_department(code, _changes(body))
-    forget_catalogue()
     return jsonify(department_out(row))
