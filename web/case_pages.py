@@ -160,8 +160,7 @@ def case_diagram(ref: str):
 # --- the board -------------------------------------------------------------------------------
 
 class BoardFilterForm(Form):
-    q = StringField(_l("Search"), [Optional(), Length(max=100)],
-                    filters=[lambda text: text.replace("\x00", "") if text else text])
+    q = StringField(_l("Search"), [Optional(), Length(max=100)])
     grid = SelectField(_l("Grid"), [Optional()])
     category = SelectField(_l("Category"), [Optional()])
     status = SelectField(_l("Status"), [Optional()])

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 from extensions import db
 from forms.tasks import UnknownForm, load_form
@@ -109,8 +108,7 @@ def task_page(task_id: int):
 
 
 def _complete(task: Task, case: Case):
-    # NUL cannot be stored in PostgreSQL text or JSON: drop it rather than fail on it.
-    data = MultiDict([(k, v.replace("\x00", "")) for k, v in request.form.items(multi=True)])
+    data = request.form.copy()  # mutable: the photo field is completed below
     problems: list[str] = []
     photo_field = _photo_field(task)
     if photo_field:
